@@ -1,0 +1,39 @@
+// The running platform's parts, shared by the server, the workers and the CLI: store, event writer, identity processor.
+import { type Store, type StoreOptions, openStore } from '../store/db.ts';
+import { EventWriter, type WriterOptions } from '../ingest/writer.ts';
+import { IdentityProcessor } from '../identity/processor.ts';
+
+export interface Runtime {
+  store: Store;
+  writer: EventWriter;
+  processor: IdentityProcessor;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions extends StoreOptions {
+  writer?: WriterOptions;
+  /** Run the identity processor in this process (the worker role). */
+  workers?: boolean;
+  log?: (msg: string, err?: unknown) => void;
+}
+
+export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
+  const store = await openStore(opts);
+  const writer = new EventWriter(store, opts.writer);
+  const processor = new IdentityProcessor(store, { log: opts.log });
+  if (opts.workers !== false) {
+    writer.onCommit(() => processor.wake());
+    processor.start();
+  }
+  return {
+    store,
+    writer,
+    processor,
+    async close() {
+      // Order matters: finish acknowledged writes, let the processor finish its batch, then close the store.
+      await writer.close();
+      await processor.stop();
+      await store.close();
+    },
+  };
+}

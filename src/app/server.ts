@@ -1,0 +1,70 @@
+// The HTTP app: composes the domain modules' routes. Each module registers in its own encapsulated scope.
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ingestRoutes } from '../ingest/routes.ts';
+import { identityRoutes } from '../identity/routes.ts';
+import { profileRoutes } from '../profiles/routes.ts';
+import { workspaceRoutes } from '../workspaces/routes.ts';
+import { requireAdminKey } from './auth.ts';
+import { installErrorHandler } from './errors.ts';
+import type { Runtime } from './runtime.ts';
+import { dashboardPage } from './dashboard.ts';
+
+export interface ServerOptions {
+  logLevel?: string;
+  /** Serve the admin API and dashboard (role api/all). */
+  api?: boolean;
+}
+
+export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logLevel === 'silent' ? false : { level: opts.logLevel ?? 'info' },
+    bodyLimit: 1024 * 1024,
+    // Clients retry on network errors; keep idle sockets open for batching clients.
+    keepAliveTimeout: 30_000,
+    // One log line per request would cost more than the ingestion itself; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  installErrorHandler(app);
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Omnia API', version: '0.1.0', description: 'Tracking API (Segment spec) at /v1, admin API at /api.' },
+      components: {
+        securitySchemes: {
+          writeKey: { type: 'http', scheme: 'basic', description: 'Write key as the user name, empty password' },
+          adminKey: { type: 'http', scheme: 'bearer', description: 'Admin API key' },
+        },
+      },
+    },
+  });
+
+  app.get('/health', { schema: { hide: true } }, async () => {
+    await rt.store.db.selectFrom('workspaces').select('id').limit(1).execute();
+    return { status: 'ok', store: rt.store.dialect, ingestQueue: rt.writer.queued };
+  });
+
+  await app.register(async (scope) => ingestRoutes(scope, { store: rt.store, writer: rt.writer }));
+
+  if (opts.api !== false) {
+    await app.register(
+      async (api) => {
+        api.addHook('onRoute', (route) => {
+          route.schema = { ...(route.schema ?? {}), security: [{ adminKey: [] }] };
+        });
+        requireAdminKey(api, rt.store);
+        await api.register(workspaceRoutes, { store: rt.store });
+        await api.register(profileRoutes, { store: rt.store });
+        await api.register(identityRoutes, { store: rt.store });
+      },
+      { prefix: '/api' },
+    );
+    app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    await app.register(swaggerUi, { routePrefix: '/api/docs' });
+    app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(dashboardPage()));
+  }
+  return app;
+}

@@ -1,0 +1,134 @@
+// Row shapes of every table, as Kysely sees them. JSON columns are `jsonb` on PostgreSQL and TEXT on SQLite;
+// write them with `toJson` and read them with `fromJson` (store/json.ts) so both dialects behave the same.
+import type { Generated } from 'kysely';
+
+export type Json = unknown;
+
+export interface WorkspacesTable {
+  id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  workspace_id: string;
+  kind: 'write' | 'admin';
+  name: string;
+  key_hash: string;
+  key_prefix: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface EventsTable {
+  seq: Generated<number>;
+  workspace_id: string;
+  message_id: string;
+  /** null until the identity processor has attributed the event to a profile. */
+  profile_id: string | null;
+  type: string;
+  event: string | null;
+  user_id: string | null;
+  anonymous_id: string | null;
+  channel: string;
+  /** 1 for Omnia's own lifecycle events (no client can write these). */
+  internal: number;
+  timestamp: number;
+  received_at: number;
+  properties: Json;
+  traits: Json;
+  context: Json;
+  revenue_minor: number | null;
+  currency: string | null;
+}
+
+export interface ProfilesTable {
+  workspace_id: string;
+  id: string;
+  /** The profile this one is merged into (itself when it stands alone). Merges only move this pointer. */
+  canonical_id: string;
+  created_at: number;
+  first_seen: number;
+  last_seen: number;
+  /** { trait: { v: value, t: ms when set } } — newest value per trait wins across a merged cluster. */
+  traits: Json;
+  time_zone: string | null;
+}
+
+export interface IdentifiersTable {
+  workspace_id: string;
+  kind: string;
+  value: string;
+  profile_id: string;
+  created_at: number;
+}
+
+export interface MergesTable {
+  workspace_id: string;
+  id: string;
+  survivor_id: string;
+  loser_id: string;
+  cause: Json;
+  /** profile ids whose canonical pointer this merge moved (the loser's whole cluster at the time). */
+  moved: Json;
+  created_at: number;
+  undone_at: number | null;
+}
+
+export interface MergeBlocksTable {
+  workspace_id: string;
+  profile_a: string;
+  profile_b: string;
+  created_at: number;
+}
+
+export interface ConflictsTable {
+  workspace_id: string;
+  id: string;
+  profile_a: string;
+  profile_b: string;
+  reason: string;
+  cause: Json;
+  status: 'open' | 'merged' | 'dismissed';
+  created_at: number;
+  resolved_at: number | null;
+}
+
+export interface ConsentsTable {
+  workspace_id: string;
+  profile_id: string;
+  channel: string;
+  topic: string;
+  state: 'subscribed' | 'unsubscribed' | 'never_asked';
+  source: string;
+  updated_at: number;
+}
+
+export interface GdprLogTable {
+  workspace_id: string;
+  id: string;
+  profile_id: string;
+  action: 'export' | 'delete';
+  at: number;
+  details: Json;
+}
+
+export interface LocksTable {
+  name: string;
+  at: number;
+}
+
+export interface DB {
+  locks: LocksTable;
+  workspaces: WorkspacesTable;
+  api_keys: ApiKeysTable;
+  events: EventsTable;
+  profiles: ProfilesTable;
+  identifiers: IdentifiersTable;
+  merges: MergesTable;
+  merge_blocks: MergeBlocksTable;
+  identity_conflicts: ConflictsTable;
+  consents: ConsentsTable;
+  gdpr_log: GdprLogTable;
+}
