@@ -31,7 +31,8 @@ export function countryCode(v: unknown): CountryCode | undefined {
 export function normalizePhone(v: unknown, country?: CountryCode): string | null {
   if (typeof v !== 'string' && typeof v !== 'number') return null;
   const p = parsePhoneNumberFromString(String(v), country);
-  return p && p.isValid() ? p.number : null;
+  // isPossible (right length for the country) rather than isValid: number ranges change faster than the metadata.
+  return p && p.isPossible() ? p.number : null;
 }
 
 export interface IdentitySource {

@@ -8,6 +8,13 @@ import type { DB } from '../store/types.ts';
 
 type Tx = Transaction<DB> | Kysely<DB>;
 
+/** One trait's value on one profile row: v value, t event time it was set at, s the event's seq. */
+export interface TraitCell {
+  v: unknown;
+  t: number;
+  s?: number;
+}
+
 export interface MergeCause {
   kind: 'event' | 'alias' | 'conflict_resolved' | 'api';
   messageId?: string;
@@ -92,14 +99,35 @@ export async function insertInternalEvent(
 }
 
 /** Merges loser's cluster into survivor's (both canonical ids). Returns the merge id. */
-export async function mergeClusters(tx: Tx, ws: string, survivor: string, loser: string, cause: MergeCause): Promise<string> {
+export async function mergeClusters(
+  tx: Tx,
+  ws: string,
+  survivor: string,
+  loser: string,
+  cause: MergeCause,
+  survivorTraits?: Record<string, TraitCell>,
+): Promise<string> {
   const moved = await clusterMembers(tx, ws, loser);
+  if (!survivorTraits) {
+    const r = await tx.selectFrom('profiles').select('traits').where('workspace_id', '=', ws).where('id', '=', survivor).executeTakeFirst();
+    survivorTraits = fromJson<Record<string, TraitCell>>(r?.traits);
+  }
   await tx.updateTable('profiles').set({ canonical_id: survivor }).where('workspace_id', '=', ws).where('canonical_id', '=', loser).execute();
   const id = newId('mrg');
   const now = Date.now();
   await tx
     .insertInto('merges')
-    .values({ workspace_id: ws, id, survivor_id: survivor, loser_id: loser, cause: toJson(cause), moved: toJson(moved), created_at: now, undone_at: null })
+    .values({
+      workspace_id: ws,
+      id,
+      survivor_id: survivor,
+      loser_id: loser,
+      cause: toJson(cause),
+      moved: toJson(moved),
+      survivor_traits: toJson(survivorTraits),
+      created_at: now,
+      undone_at: null,
+    })
     .execute();
   await insertInternalEvent(tx, ws, survivor, 'Profiles Merged', { mergeId: id, survivorId: survivor, loserId: loser, cause }, now);
   return id;
@@ -126,6 +154,7 @@ export async function undoMerge(tx: Tx, ws: string, mergeId: string): Promise<Un
       .where('canonical_id', '=', current)
       .execute();
   }
+  await revertMergingEventTraits(tx, ws, m.survivor_id, fromJson<MergeCause>(m.cause), fromJson<Record<string, TraitCell>>(m.survivor_traits));
   const now = Date.now();
   await tx.updateTable('merges').set({ undone_at: now }).where('workspace_id', '=', ws).where('id', '=', mergeId).execute();
   await tx
@@ -136,6 +165,25 @@ export async function undoMerge(tx: Tx, ws: string, mergeId: string): Promise<Un
   await insertInternalEvent(tx, ws, current ?? m.survivor_id, 'Profiles Unmerged', { mergeId, survivorId: m.survivor_id, loserId: m.loser_id }, now);
   await insertInternalEvent(tx, ws, m.loser_id, 'Profiles Unmerged', { mergeId, survivorId: m.survivor_id, loserId: m.loser_id }, now);
   return { ok: true, survivorId: m.survivor_id, loserId: m.loser_id };
+}
+
+/**
+ * The event that caused a merge may also have set traits on the survivor (an identify with the linking phone). Undo
+ * puts exactly those cells back as they were; traits set by any later event stay.
+ */
+async function revertMergingEventTraits(tx: Tx, ws: string, survivor: string, cause: MergeCause, before: Record<string, TraitCell>): Promise<void> {
+  if (cause.seq === undefined) return;
+  const r = await tx.selectFrom('profiles').select('traits').where('workspace_id', '=', ws).where('id', '=', survivor).executeTakeFirst();
+  if (!r) return;
+  const traits = fromJson<Record<string, TraitCell>>(r.traits);
+  let changed = false;
+  for (const [k, cell] of Object.entries(traits)) {
+    if (cell.s !== cause.seq) continue;
+    if (before[k]) traits[k] = before[k]!;
+    else delete traits[k];
+    changed = true;
+  }
+  if (changed) await tx.updateTable('profiles').set({ traits: toJson(traits) }).where('workspace_id', '=', ws).where('id', '=', survivor).execute();
 }
 
 export async function recordConflict(

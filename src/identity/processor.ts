@@ -9,14 +9,10 @@ import { fromJson, toJson } from '../store/json.ts';
 import type { DB } from '../store/types.ts';
 import { applyConsentTraits } from '../profiles/consent.ts';
 import { type Identifier, extractIdentifiers } from './extract.ts';
-import { type MergeCause, clusterUserIds, isBlocked, lockIdentity, mergeClusters, recordConflict } from './graph.ts';
+import { type MergeCause, type TraitCell, clusterUserIds, isBlocked, lockIdentity, mergeClusters, recordConflict } from './graph.ts';
 
 type Tx = Transaction<DB>;
 
-export interface TraitCell {
-  v: unknown;
-  t: number;
-}
 
 interface EventIn {
   seq: number;
@@ -246,7 +242,7 @@ class BatchState {
       if (c) c.kinds.add(f.kind);
       else candidates.set(f.canonical_id, { created: f.created_at, via: { kind: f.kind as Identifier['kind'], value: f.value }, kinds: new Set([f.kind]) });
     }
-    const uid = row.user_id && (row.type !== 'alias' || true) ? row.user_id : null;
+    const uid = row.user_id;
     const uidKnown = uid ? found.find((f) => f.kind === 'user_id' && f.value === uid) : undefined;
 
     let current: string | null = uidKnown ? uidKnown.canonical_id : null;
@@ -281,7 +277,8 @@ class BatchState {
       }
       const curCreated = current === uidKnown?.canonical_id ? uidKnown.created_at : (candidates.get(current)?.created ?? Infinity);
       const [survivor, loser] = curCreated <= info.created ? [current, c] : [c, current];
-      await mergeClusters(this.tx, ws, survivor, loser, cause(info.via));
+      const snapshot = structuredClone((await this.profile(ws, survivor)).traits);
+      await mergeClusters(this.tx, ws, survivor, loser, cause(info.via), snapshot);
       uidsOf.set(survivor, [...(uidsOf.get(survivor) ?? []), ...(uidsOf.get(loser) ?? [])]);
       current = survivor;
     }
@@ -309,7 +306,7 @@ class BatchState {
       for (const [k, v] of Object.entries(traits)) {
         if (RESERVED_TRAITS.has(k)) continue;
         const cell = p.traits[k];
-        if (!cell || cell.t <= row.timestamp) p.traits[k] = { v, t: row.timestamp };
+        if (!cell || cell.t <= row.timestamp) p.traits[k] = { v, t: row.timestamp, s: row.seq };
       }
     }
     if (traits.consent !== undefined) await applyConsentTraits(this.tx, ws, current, traits.consent, row.timestamp, `identify:${row.message_id}`);

@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import { fromJson } from '../store/json.ts';
 import type { DB } from '../store/types.ts';
-import type { TraitCell } from '../identity/processor.ts';
+import type { TraitCell } from '../identity/graph.ts';
 import { normalizeEmail, normalizePhone } from '../identity/extract.ts';
 import { ALL_TOPICS } from './consent.ts';
 

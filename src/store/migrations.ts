@@ -97,6 +97,7 @@ const migrations: Record<string, Builder> = {
       .addColumn('loser_id', 'text', (c) => c.notNull())
       .addColumn('cause', sql.raw(json), (c) => c.notNull())
       .addColumn('moved', sql.raw(json), (c) => c.notNull())
+      .addColumn('survivor_traits', sql.raw(json), (c) => c.notNull())
       .addColumn('created_at', ms, (c) => c.notNull())
       .addColumn('undone_at', ms)
       .addPrimaryKeyConstraint('merges_pk', ['workspace_id', 'id'])

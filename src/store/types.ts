@@ -72,6 +72,8 @@ export interface MergesTable {
   cause: Json;
   /** profile ids whose canonical pointer this merge moved (the loser's whole cluster at the time). */
   moved: Json;
+  /** The survivor's own traits just before the merging event applied its traits (restored by undo). */
+  survivor_traits: Json;
   created_at: number;
   undone_at: number | null;
 }
