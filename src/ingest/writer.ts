@@ -124,6 +124,8 @@ export class EventWriter {
       await this.flushing;
     } finally {
       this.flushing = null;
+      // A write that arrived between the loop's last check and this point must not wait for the next write.
+      if (this.queue.length) this.schedule();
     }
   }
 

@@ -85,7 +85,7 @@ async function openPostgres(opts: StoreOptions): Promise<Store> {
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-  await migrateToLatest(db, 'postgres');
+  await migrateToLatest(db, 'postgres', schema);
   return {
     db,
     dialect: 'postgres',

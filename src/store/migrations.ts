@@ -167,7 +167,7 @@ const migrations: Record<string, Builder> = {
   },
 };
 
-export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
+export async function migrateToLatest(db: Kysely<any>, dialect: Dialect, pgSchema?: string): Promise<string[]> {
   const provider: MigrationProvider = {
     async getMigrations() {
       const out: Record<string, Migration> = {};
@@ -175,7 +175,8 @@ export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promis
       return out;
     },
   };
-  const migrator = new Migrator({ db, provider });
+  // The migration tables live in the store's own schema (tests and several installs can share one database).
+  const migrator = new Migrator({ db, provider, ...(pgSchema ? { migrationTableSchema: pgSchema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
