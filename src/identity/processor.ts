@@ -6,14 +6,14 @@ import type { Store } from '../store/db.ts';
 import { type EventIn, IdentityBatch } from './batch.ts';
 import { lockIdentity } from './graph.ts';
 
-
+/** Where an event goes that cannot be attributed even alone (a poison event): out of the queue, kept, logged. */
+export const UNRESOLVED_PROFILE = 'unresolved';
 
 export class IdentityProcessor {
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<number> | null = null;
+  private running: Promise<void> | null = null;
   private again = false;
-  private stopped = false;
-  private waiters: (() => void)[] = [];
+  private stopped = true;
 
   constructor(
     private readonly store: Store,
@@ -33,6 +33,7 @@ export class IdentityProcessor {
   }
 
   wake(): void {
+    if (this.stopped) return;
     if (this.running) {
       this.again = true;
       return;
@@ -46,29 +47,36 @@ export class IdentityProcessor {
     });
   }
 
-  private async loop(): Promise<number> {
-    let total = 0;
+  private async loop(): Promise<void> {
     try {
-      for (;;) {
-        const n = await this.runBatch();
-        total += n;
-        if (n === 0) break;
-      }
+      while ((await this.runBatch()) > 0 && !this.stopped);
     } catch (e) {
-      this.opts.log?.('identity processor batch failed; will retry', e);
+      this.opts.log?.('identity processor batch failed; isolating the failing event', e);
+      await this.isolatePoison().catch((e2) => this.opts.log?.('identity processor cannot reach the store; will retry', e2));
     }
-    const w = this.waiters;
-    this.waiters = [];
-    for (const fn of w) fn();
-    return total;
   }
 
-  /** Resolves when every event committed so far has been attributed. */
+  /**
+   * A batch failed. Retry its first event alone; if that fails again while the store answers, the event itself is the
+   * problem: it is set aside (profile 'unresolved', still in the log) so one bad event never stalls everyone's.
+   */
+  private async isolatePoison(): Promise<void> {
+    try {
+      await this.runBatch(1);
+      return;
+    } catch (e) {
+      const first = await this.store.db.selectFrom('events').select('seq').where('profile_id', 'is', null).orderBy('seq').limit(1).executeTakeFirst();
+      if (!first) return;
+      await this.store.db.updateTable('events').set({ profile_id: UNRESOLVED_PROFILE }).where('seq', '=', first.seq).execute();
+      this.opts.log?.(`event seq ${first.seq} cannot be attributed; set aside as '${UNRESOLVED_PROFILE}'`, e);
+    }
+  }
+
+  /** Resolves when every event committed so far has been attributed (runs batches itself when stopped). */
   async drain(): Promise<void> {
     for (;;) {
       if (this.running) await this.running;
-      const n = await this.runBatch();
-      if (n === 0) return;
+      if ((await this.runBatch()) === 0) return;
     }
   }
 
@@ -79,8 +87,7 @@ export class IdentityProcessor {
   }
 
   /** Processes up to batchSize unattributed events in one transaction; returns how many. */
-  async runBatch(): Promise<number> {
-    const limit = this.opts.batchSize ?? 1000;
+  async runBatch(limit = this.opts.batchSize ?? 1000): Promise<number> {
     return this.store.db.transaction().execute(async (tx) => {
       await lockIdentity(tx);
       const rows = (await tx
