@@ -24,7 +24,7 @@ export interface TestOmnia {
   adminKey: string;
   /** HTTP Basic header value for the write key. */
   basic: string;
-  /** Waits until every ingested event is attributed to a profile. */
+  /** Waits until every ingested event is attributed to a profile and segments are up to date. */
   settle(): Promise<void>;
   /** Admin API call with the admin key; returns status and parsed JSON. */
   api(method: string, url: string, body?: unknown, key?: string): Promise<{ status: number; body: any }>;
@@ -37,11 +37,11 @@ export function tempDir(prefix = 'omnia-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export async function openTestRuntime(backend: Backend, extra: { dataDir?: string; pgSchema?: string } = {}) {
+export async function openTestRuntime(backend: Backend, extra: { dataDir?: string; pgSchema?: string; clock?: () => number } = {}) {
   const dataDir = extra.dataDir ?? tempDir();
   const pgSchema = extra.pgSchema ?? `t_${randomBytes(6).toString('hex')}`;
   const rt = await openRuntime(
-    backend === 'postgres' ? { databaseUrl: PG_URL, pgSchema, poolSize: 5 } : { dataDir },
+    backend === 'postgres' ? { databaseUrl: PG_URL, pgSchema, poolSize: 5, clock: extra.clock } : { dataDir, clock: extra.clock },
   );
   return {
     rt,
@@ -55,8 +55,8 @@ export async function openTestRuntime(backend: Backend, extra: { dataDir?: strin
   };
 }
 
-export async function startTestOmnia(backend: Backend): Promise<TestOmnia> {
-  const { rt, cleanup } = await openTestRuntime(backend);
+export async function startTestOmnia(backend: Backend, opts: { clock?: () => number } = {}): Promise<TestOmnia> {
+  const { rt, cleanup } = await openTestRuntime(backend, { clock: opts.clock });
   const writeKey = `omw_test_${randomBytes(8).toString('hex')}`;
   const adminKey = `oma_test_${randomBytes(8).toString('hex')}`;
   await bootstrapDefaultWorkspace(rt.store, { writeKey, adminKey });
@@ -90,6 +90,7 @@ export async function startTestOmnia(backend: Backend): Promise<TestOmnia> {
     async settle() {
       await rt.writer.flush();
       await rt.processor.drain();
+      await rt.segments.drain();
     },
     api: (method, u, body, key = adminKey) => call(method, u, { authorization: `Bearer ${key}` }, body),
     track: (p, body, headers = {}) => call('POST', p, { authorization: basic, ...headers }, body),

@@ -2,11 +2,13 @@
 import { type Store, type StoreOptions, openStore } from '../store/db.ts';
 import { EventWriter, type WriterOptions } from '../ingest/writer.ts';
 import { IdentityProcessor } from '../identity/processor.ts';
+import { type Clock, SegmentEngine } from '../segments/engine.ts';
 
 export interface Runtime {
   store: Store;
   writer: EventWriter;
   processor: IdentityProcessor;
+  segments: SegmentEngine;
   close(): Promise<void>;
 }
 
@@ -14,6 +16,8 @@ export interface RuntimeOptions extends StoreOptions {
   writer?: WriterOptions;
   /** Run the identity processor in this process (the worker role). */
   workers?: boolean;
+  /** Injected clock (tests simulate days passing); default Date.now. */
+  clock?: Clock;
   log?: (msg: string, err?: unknown) => void;
 }
 
@@ -21,18 +25,23 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const store = await openStore(opts);
   const writer = new EventWriter(store, opts.writer);
   const processor = new IdentityProcessor(store, { log: opts.log });
+  const segments = new SegmentEngine(store, { log: opts.log, clock: opts.clock });
   if (opts.workers !== false) {
     writer.onCommit(() => processor.wake());
+    processor.onCommit(() => segments.wake());
     processor.start();
+    segments.start();
   }
   return {
     store,
     writer,
     processor,
+    segments,
     async close() {
       // Order matters: finish acknowledged writes, let the processor finish its batch, then close the store.
       await writer.close();
       await processor.stop();
+      await segments.stop();
       await store.close();
     },
   };

@@ -6,6 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ingestRoutes } from '../ingest/routes.ts';
 import { identityRoutes } from '../identity/routes.ts';
 import { profileRoutes } from '../profiles/routes.ts';
+import { segmentRoutes } from '../segments/routes.ts';
 import { workspaceRoutes } from '../workspaces/routes.ts';
 import { requireAdminKey } from './auth.ts';
 import { installErrorHandler } from './errors.ts';
@@ -59,6 +60,7 @@ export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promis
         await api.register(workspaceRoutes, { store: rt.store });
         await api.register(profileRoutes, { store: rt.store });
         await api.register(identityRoutes, { store: rt.store });
+        await api.register(segmentRoutes, { store: rt.store, engine: rt.segments });
       },
       { prefix: '/api' },
     );

@@ -8,6 +8,7 @@ import { newId } from '../store/ids.ts';
 import { fromJson, toJson } from '../store/json.ts';
 import type { DB } from '../store/types.ts';
 import { applyConsentTraits } from '../profiles/consent.ts';
+import { enqueueSegmentWork } from '../segments/engine.ts';
 import { type Identifier, extractIdentifiers } from './extract.ts';
 import { type MergeCause, type TraitCell, clusterUserIds, isBlocked, mergeClusters, recordConflict } from './graph.ts';
 
@@ -18,6 +19,7 @@ export interface EventIn {
   workspace_id: string;
   message_id: string;
   type: string;
+  event: string | null;
   user_id: string | null;
   anonymous_id: string | null;
   timestamp: number;
@@ -58,6 +60,8 @@ export class IdentityBatch {
   private profiles = new Map<string, ProfileState>();
   private pendingIds: { workspace_id: string; kind: string; value: string; profile_id: string; created_at: number }[] = [];
   private assignments: { seq: number; profile: string }[] = [];
+  /** What changed about whom, for the segment evaluator: ws → profile → reasons. */
+  private work = new Map<string, Map<string, Set<string>>>();
 
   constructor(
     private readonly store: Store,
@@ -71,6 +75,28 @@ export class IdentityBatch {
     await this.flush();
     await this.writeAssignments();
     await this.writeDirtyProfiles();
+    await this.enqueueWork();
+  }
+
+  private note(ws: string, profile: string, reason: string): void {
+    let m = this.work.get(ws);
+    if (!m) this.work.set(ws, (m = new Map()));
+    let r = m.get(profile);
+    if (!r) m.set(profile, (r = new Set()));
+    r.add(reason);
+  }
+
+  /** Queues the people this batch touched for segment re-evaluation — only in workspaces that have segments. */
+  private async enqueueWork(): Promise<void> {
+    if (!this.work.size) return;
+    const withSegments = await this.tx
+      .selectFrom('segments')
+      .select('workspace_id')
+      .distinct()
+      .where('workspace_id', 'in', [...this.work.keys()])
+      .where('status', '=', 'active')
+      .execute();
+    for (const { workspace_id } of withSegments) await enqueueSegmentWork(this.tx, workspace_id, this.work.get(workspace_id)!);
   }
 
   private parse(row: EventIn): Parsed {
@@ -300,6 +326,8 @@ export class IdentityBatch {
         }
         const [survivor, loser] = current.created_at <= c.created_at ? [current, c] : [c, current];
         await mergeClusters(this.tx, ws, survivor.id, loser.id, cause(via), structuredClone(survivor.traits));
+        this.note(ws, survivor.id, 'merge');
+        this.note(ws, loser.id, 'merge');
         this.repoint(ws, loser.id, survivor.id);
         uidsOf.set(survivor.id, [...(uidsOf.get(survivor.id) ?? []), ...(uidsOf.get(loser.id) ?? [])]);
         current = survivor;
@@ -320,12 +348,15 @@ export class IdentityBatch {
       if (row.type === 'alias' && i.kind === 'user_id' && i.value !== row.user_id) continue; // an unknown previousId is an anonymous id
       this.owners.set(key, current.id);
       this.pendingIds.push({ workspace_id: ws, kind: i.kind, value: i.value, profile_id: current.id, created_at: now });
+      this.note(ws, current.id, 'identity');
     }
     return this.touch(ev, current, traits, context);
   }
 
   private async touch(ev: Parsed, p: ProfileState, traits = ev.traits, context = ev.context): Promise<string> {
     const { row } = ev;
+    this.note(row.workspace_id, p.id, row.type === 'identify' ? 'traits' : `e:${ev.row.type === 'page' ? 'Page Viewed' : ev.row.type === 'screen' ? 'Screen Viewed' : (ev.row.event ?? row.type)}`);
+    if ((row.type === 'page' || row.type === 'screen') && ev.row.event) this.note(row.workspace_id, p.id, `e:${ev.row.event}`);
     p.first_seen = Math.min(p.first_seen, row.timestamp);
     p.last_seen = Math.max(p.last_seen, row.timestamp);
     p.dirty = true;
@@ -341,6 +372,7 @@ export class IdentityBatch {
     if (traits.consent !== undefined) {
       if (p.isNew) await this.flush();
       await applyConsentTraits(this.tx, row.workspace_id, p.id, traits.consent, row.timestamp, `identify:${row.message_id}`);
+      this.note(row.workspace_id, p.id, 'consent');
     }
     return p.id;
   }

@@ -1,6 +1,6 @@
 // Pure: which identifiers an event carries, normalised. Order is strength: a userId outranks an email, an email a
 // phone, and an anonymous id (a device cookie) is the weakest link.
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { getCountries, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 
 export type IdentifierKind = 'user_id' | 'email' | 'phone' | 'push_token' | 'anonymous_id' | `external:${string}`;
 
@@ -18,13 +18,29 @@ export function normalizeEmail(v: unknown): string | null {
   return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(e) && e.length <= 320 ? e : null;
 }
 
-const COUNTRY_ALIASES: Record<string, CountryCode> = { 'united kingdom': 'GB', uk: 'GB', 'united states': 'US', usa: 'US', eire: 'IE' };
+const COUNTRY_ALIASES: Record<string, string> = { uk: 'GB', 'great britain': 'GB', england: 'GB', usa: 'US', eire: 'IE', rsa: 'ZA', holland: 'NL', 'czech republic': 'CZ' };
+let countryNames: Map<string, string> | null = null;
 
+/** English country names → ISO codes, built from the runtime's own region names (no table to keep up to date). */
+function countryByName(name: string): string | undefined {
+  if (!countryNames) {
+    countryNames = new Map(Object.entries(COUNTRY_ALIASES));
+    const names = new Intl.DisplayNames(['en'], { type: 'region' });
+    // Only assigned codes (libphonenumber's list): Intl also names retired ones (DD "Germany", UK "United Kingdom").
+    for (const code of getCountries()) {
+      const n = names.of(code);
+      if (n && n !== code) countryNames.set(n.toLowerCase(), code);
+    }
+  }
+  return countryNames.get(name.toLowerCase());
+}
+
+/** ISO 3166 alpha-2 code for a code or an English country name; undefined when unknown. */
 export function countryCode(v: unknown): CountryCode | undefined {
   if (typeof v !== 'string') return undefined;
   const s = v.trim();
   if (/^[A-Za-z]{2}$/.test(s)) return s.toUpperCase() as CountryCode;
-  return COUNTRY_ALIASES[s.toLowerCase()];
+  return countryByName(s) as CountryCode | undefined;
 }
 
 /** E.164, or null when it is not a valid number (a national number needs the person's country). */

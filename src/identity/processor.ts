@@ -14,11 +14,17 @@ export class IdentityProcessor {
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = true;
+  private listeners: (() => void)[] = [];
 
   constructor(
     private readonly store: Store,
     private readonly opts: { batchSize?: number; pollMs?: number; log?: (msg: string, err?: unknown) => void } = {},
   ) {}
+
+  /** Called after each committed batch (the segment worker wakes on it). */
+  onCommit(fn: () => void): void {
+    this.listeners.push(fn);
+  }
 
   /** Polls for work (other processes' writes) and reacts at once to `wake()` (this process's writes). */
   start(): void {
@@ -88,11 +94,11 @@ export class IdentityProcessor {
 
   /** Processes up to batchSize unattributed events in one transaction; returns how many. */
   async runBatch(limit = this.opts.batchSize ?? 1000): Promise<number> {
-    return this.store.db.transaction().execute(async (tx) => {
+    const n = await this.store.db.transaction().execute(async (tx) => {
       await lockIdentity(tx);
       const rows = (await tx
         .selectFrom('events')
-        .select(['seq', 'workspace_id', 'message_id', 'type', 'user_id', 'anonymous_id', 'timestamp', 'properties', 'traits', 'context'])
+        .select(['seq', 'workspace_id', 'message_id', 'type', 'event', 'user_id', 'anonymous_id', 'timestamp', 'properties', 'traits', 'context'])
         .where('profile_id', 'is', null)
         .orderBy('seq')
         .limit(limit)
@@ -101,6 +107,8 @@ export class IdentityProcessor {
       await new IdentityBatch(this.store, tx).run(rows);
       return rows.length;
     });
+    if (n > 0) for (const fn of this.listeners) fn();
+    return n;
   }
 }
 

@@ -5,6 +5,7 @@ import { HttpError, notFound } from '../app/errors.ts';
 import type { Store } from '../store/db.ts';
 import { fromJson } from '../store/json.ts';
 import { canonicalOf, lockIdentity, mergeClusters, undoMerge } from './graph.ts';
+import { enqueueSegmentWork } from '../segments/engine.ts';
 
 const tags = ['identity'];
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
@@ -45,7 +46,9 @@ export async function identityRoutes(app: FastifyInstance, { store }: { store: S
     const { id } = req.params as { id: string };
     const res = await store.db.transaction().execute(async (tx) => {
       await lockIdentity(tx);
-      return undoMerge(tx, req.workspaceId, id);
+      const r = await undoMerge(tx, req.workspaceId, id);
+      if (r.ok) await enqueueSegmentWork(tx, req.workspaceId, new Map([r.survivorId, r.loserId].map((p) => [p, new Set(['merge'])])));
+      return r;
     });
     if (!res.ok) throw new HttpError(res.status, res.status === 404 ? 'not_found' : 'conflict', res.message);
     return { undone: id, survivorId: res.survivorId, loserId: res.loserId };
@@ -114,6 +117,7 @@ export async function identityRoutes(app: FastifyInstance, { store }: { store: S
             const rows = await tx.selectFrom('profiles').select(['id', 'created_at']).where('workspace_id', '=', ws).where('id', 'in', [a, b]).execute();
             rows.sort((x, y) => x.created_at - y.created_at || (x.id < y.id ? -1 : 1));
             mergeId = await mergeClusters(tx, ws, rows[0]!.id, rows[1]!.id, { kind: 'conflict_resolved', note: `conflict ${id}` });
+            await enqueueSegmentWork(tx, ws, new Map([a, b].map((p) => [p, new Set(['merge'])])));
           }
         }
         await tx

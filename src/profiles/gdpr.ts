@@ -4,6 +4,7 @@ import { newId } from '../store/ids.ts';
 import { fromJson, toJson } from '../store/json.ts';
 import { lockIdentity } from '../identity/graph.ts';
 import { readProfile } from './read.ts';
+import { enqueueSegmentWork } from '../segments/engine.ts';
 
 export const DELETED_PROFILE = 'deleted';
 
@@ -79,6 +80,10 @@ export async function deleteProfile(store: Store, ws: string, canonicalId: strin
       .where((eb) => eb.or([eb('profile_a', 'in', members), eb('profile_b', 'in', members)]))
       .execute();
     await tx.deleteFrom('profiles').where('workspace_id', '=', ws).where('id', 'in', members).execute();
+    await tx.deleteFrom('list_members').where('workspace_id', '=', ws).where('profile_id', 'in', members).execute();
+    await tx.deleteFrom('profile_rfm').where('workspace_id', '=', ws).where('profile_id', 'in', members).execute();
+    // The segment worker sees the person is gone and removes their memberships and timers.
+    await enqueueSegmentWork(tx, ws, new Map(members.map((m) => [m, new Set(['all'])])));
     const counts = { events: Number(ev.numUpdatedRows), profiles: members.length };
     await tx
       .insertInto('gdpr_log')

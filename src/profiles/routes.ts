@@ -5,6 +5,7 @@ import { badRequest, notFound } from '../app/errors.ts';
 import type { Store } from '../store/db.ts';
 import { CONSENT_CHANNELS, CONSENT_STATES, setConsent } from './consent.ts';
 import { deleteProfile, exportProfile } from './gdpr.ts';
+import { enqueueSegmentWork } from '../segments/engine.ts';
 import { LOOKUP_KINDS, lookupProfile, readProfile, readTimeline, resolveCanonical, searchProfiles } from './read.ts';
 
 const tags = ['profiles'];
@@ -111,7 +112,11 @@ export async function profileRoutes(app: FastifyInstance, { store }: { store: St
       const { id } = req.params as { id: string };
       const b = req.body as { channel: string; topic?: string; state: 'subscribed' | 'unsubscribed' | 'never_asked'; source?: string };
       const c = await canonical(req.workspaceId, id);
-      const changed = await setConsent(store.db, req.workspaceId, c, { channel: b.channel, topic: b.topic ?? 'all', state: b.state }, Date.now(), b.source ?? 'api');
+      const changed = await store.db.transaction().execute(async (tx) => {
+        const ok = await setConsent(tx, req.workspaceId, c, { channel: b.channel, topic: b.topic ?? 'all', state: b.state }, Date.now(), b.source ?? 'api');
+        if (ok) await enqueueSegmentWork(tx, req.workspaceId, new Map([[c, new Set(['consent'])]]));
+        return ok;
+      });
       return { changed, profile: await readProfile(store.db, req.workspaceId, c) };
     },
   );

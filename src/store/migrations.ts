@@ -2,6 +2,7 @@
 // (auto-increment, JSON, 64-bit integers) are chosen in one place; everything else is the same DDL.
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { Dialect } from './db.ts';
+import { segmentsMigration } from '../segments/migration.ts';
 
 type Builder = (db: Kysely<any>, dialect: Dialect) => Promise<void>;
 
@@ -165,6 +166,7 @@ const migrations: Record<string, Builder> = {
       .execute();
     await db.insertInto('locks').values({ name: 'identity', at: 0 }).execute();
   },
+  '0002_segments': segmentsMigration,
 };
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect, pgSchema?: string): Promise<string[]> {

@@ -121,7 +121,83 @@ export interface LocksTable {
   at: number;
 }
 
+export interface SegmentsTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  description: string;
+  definition: Json;
+  version: number;
+  status: 'active' | 'archived';
+  created_at: number;
+  updated_at: number;
+  recomputed_at: number | null;
+}
+
+export interface SegmentVersionsTable {
+  workspace_id: string;
+  segment_id: string;
+  version: number;
+  name: string;
+  definition: Json;
+  created_at: number;
+}
+
+export interface SegmentMembersTable {
+  workspace_id: string;
+  segment_id: string;
+  profile_id: string;
+  entered_at: number;
+}
+
+export interface SegmentTimersTable {
+  workspace_id: string;
+  profile_id: string;
+  segment_id: string;
+  due_at: number;
+}
+
+export interface SegmentWorkTable {
+  workspace_id: string;
+  profile_id: string;
+  /** space-separated reasons: event names (e:Name), 'traits', 'consent', 'identity', 'list', 'segment:<id>' */
+  reasons: string;
+  enqueued_at: number;
+}
+
+export interface ListsTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface ListMembersTable {
+  workspace_id: string;
+  list_id: string;
+  profile_id: string;
+  added_at: number;
+}
+
+export interface ProfileRfmTable {
+  workspace_id: string;
+  profile_id: string;
+  r: number;
+  f: number;
+  m: number;
+  stage: string;
+  computed_at: number;
+}
+
 export interface DB {
+  segments: SegmentsTable;
+  segment_versions: SegmentVersionsTable;
+  segment_members: SegmentMembersTable;
+  segment_timers: SegmentTimersTable;
+  segment_work: SegmentWorkTable;
+  lists: ListsTable;
+  list_members: ListMembersTable;
+  profile_rfm: ProfileRfmTable;
   locks: LocksTable;
   workspaces: WorkspacesTable;
   api_keys: ApiKeysTable;
