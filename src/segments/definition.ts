@@ -162,7 +162,6 @@ export const Condition = Type.Recursive(
 export type Condition = Static<typeof Condition>;
 export type LeafCondition = Exclude<Condition, { kind: 'and' | 'or' | 'not' }>;
 
-const compiled = TypeCompiler.Compile(Condition as TSchema);
 
 export interface DefinitionError {
   path: string;
@@ -185,48 +184,79 @@ export function safeRegex(src: string): string | null {
   return null;
 }
 
+/** Child path: the root is written as '(root)' alone, never as a prefix. */
+const pre = (path: string) => (path === '(root)' ? '' : `${path}.`);
+
 const NUMERIC_OPS = new Set(['gt', 'gte', 'lt', 'lte']);
 
 function checkComparison(c: { op: string; value?: unknown; window?: Window }, path: string): DefinitionError | null {
   const { op, value } = c;
   if (op === 'exists' || op === 'not_exists') return null;
   if (['within_last', 'not_within_last', 'within_next', 'anniversary_within'].includes(op)) {
-    return c.window ? null : { path: `${path}.window`, message: `operator ${op} needs a window` };
+    return c.window ? null : { path: `${pre(path)}window`, message: `operator ${op} needs a window` };
   }
-  if (value === undefined) return { path: `${path}.value`, message: `operator ${op} needs a value` };
+  if (value === undefined) return { path: `${pre(path)}value`, message: `operator ${op} needs a value` };
   if (NUMERIC_OPS.has(op) && typeof value !== 'number' && !(typeof value === 'string' && !Number.isNaN(Date.parse(value)))) {
-    return { path: `${path}.value`, message: `operator ${op} needs a number or a date` };
+    return { path: `${pre(path)}value`, message: `operator ${op} needs a number or a date` };
   }
-  if ((op === 'in' || op === 'not_in') && !Array.isArray(value)) return { path: `${path}.value`, message: `operator ${op} needs an array` };
+  if ((op === 'in' || op === 'not_in') && !Array.isArray(value)) return { path: `${pre(path)}value`, message: `operator ${op} needs an array` };
   if (op === 'between' && !(Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'number'))) {
-    return { path: `${path}.value`, message: 'operator between needs [min, max] numbers' };
+    return { path: `${pre(path)}value`, message: 'operator between needs [min, max] numbers' };
   }
   if ((op === 'before' || op === 'after') && (typeof value !== 'string' || Number.isNaN(Date.parse(value)))) {
-    return { path: `${path}.value`, message: `operator ${op} needs an ISO date-time` };
+    return { path: `${pre(path)}value`, message: `operator ${op} needs an ISO date-time` };
   }
   if (['contains', 'not_contains', 'starts_with', 'ends_with', 'matches'].includes(op) && typeof value !== 'string') {
-    return { path: `${path}.value`, message: `operator ${op} needs a string` };
+    return { path: `${pre(path)}value`, message: `operator ${op} needs a string` };
   }
   if (op === 'matches') {
     const bad = safeRegex(value as string);
-    if (bad) return { path: `${path}.value`, message: bad };
+    if (bad) return { path: `${pre(path)}value`, message: bad };
   }
-  if (!['in', 'not_in', 'between'].includes(op) && Array.isArray(value)) return { path: `${path}.value`, message: `operator ${op} takes one value, not an array` };
+  if (!['in', 'not_in', 'between'].includes(op) && Array.isArray(value)) return { path: `${pre(path)}value`, message: `operator ${op} takes one value, not an array` };
   return null;
+}
+
+const LEAF_BY_KIND: Record<string, ReturnType<typeof TypeCompiler.Compile>> = {};
+for (const leaf of Leaf) {
+  const kindSchema = (leaf.properties as Record<string, TSchema>).kind as TSchema & { const?: string; anyOf?: { const: string }[] };
+  const kinds = kindSchema.anyOf ? kindSchema.anyOf.map((k) => k.const) : [kindSchema.const!];
+  const c = TypeCompiler.Compile(leaf);
+  for (const k of kinds) LEAF_BY_KIND[k] = c;
+}
+
+/** Schema check node by node (by `kind`), so an error names its exact path in the tree, not just "the root". */
+function checkShape(node: unknown, path: string, depth: number): DefinitionError | null {
+  if (depth > MAX_DEPTH + 1) return { path, message: `definition is nested deeper than ${MAX_DEPTH}` };
+  if (!node || typeof node !== 'object' || Array.isArray(node)) return { path, message: 'must be a condition object' };
+  const n = node as Record<string, unknown>;
+  const at = (p: string) => (path === '(root)' ? p : `${pre(path)}${p}`);
+  if (n.kind === 'and' || n.kind === 'or') {
+    for (const k of Object.keys(n)) if (k !== 'kind' && k !== 'conditions') return { path: at(k), message: 'unknown field' };
+    if (!Array.isArray(n.conditions) || n.conditions.length === 0 || n.conditions.length > 50) return { path: at('conditions'), message: 'must be an array of 1 to 50 conditions' };
+    for (let i = 0; i < n.conditions.length; i++) {
+      const e = checkShape(n.conditions[i], at(`conditions.${i}`), depth + 1);
+      if (e) return e;
+    }
+    return null;
+  }
+  if (n.kind === 'not') {
+    for (const k of Object.keys(n)) if (k !== 'kind' && k !== 'condition') return { path: at(k), message: 'unknown field' };
+    return checkShape(n.condition, at('condition'), depth + 1);
+  }
+  const c = typeof n.kind === 'string' ? LEAF_BY_KIND[n.kind] : undefined;
+  if (!c) return { path: at('kind'), message: `unknown condition kind ${JSON.stringify(n.kind)}` };
+  if (c.Check(n)) return null;
+  const e = c.Errors(n).First()!;
+  const rel = e.path.replace(/^\//, '').replace(/\//g, '.');
+  const unknown = e.message.includes('additional') || e.message.includes('Unexpected property');
+  return { path: rel ? at(rel) : path, message: unknown ? 'unknown field' : e.message };
 }
 
 /** Validates a definition: schema, then limits and meaning. Returns the first error with its path in the tree. */
 export function checkDefinition(def: unknown): DefinitionError | null {
-  if (!compiled.Check(def)) {
-    // Report the deepest error: the union's first error points at the root, which says little.
-    let best: { path: string; message: string } | null = null;
-    for (const e of compiled.Errors(def)) {
-      if (!best || e.path.length > best.path.length) best = { path: e.path, message: e.message };
-      if (best.path.length > 200) break;
-    }
-    const p = (best?.path ?? '').replace(/^\//, '').replace(/\//g, '.');
-    return { path: p || '(root)', message: best?.message ?? 'invalid condition' };
-  }
+  const shape = checkShape(def, '(root)', 0);
+  if (shape) return shape;
   let nodes = 0;
   const walk = (c: Condition, path: string, depth: number): DefinitionError | null => {
     nodes++;
@@ -236,23 +266,23 @@ export function checkDefinition(def: unknown): DefinitionError | null {
       case 'and':
       case 'or':
         for (let i = 0; i < c.conditions.length; i++) {
-          const e = walk(c.conditions[i]!, `${path}.conditions.${i}`, depth + 1);
+          const e = walk(c.conditions[i]!, `${pre(path)}conditions.${i}`, depth + 1);
           if (e) return e;
         }
         return null;
       case 'not':
-        return walk(c.condition, `${path}.condition`, depth + 1);
+        return walk(c.condition, `${pre(path)}condition`, depth + 1);
       case 'trait':
       case 'computed':
         if (c.kind === 'computed' && !(COMPUTED_PROPERTIES as readonly string[]).includes(c.property) && !c.property.startsWith('custom.')) {
-          return { path: `${path}.property`, message: `unknown computed property ${c.property}` };
+          return { path: `${pre(path)}property`, message: `unknown computed property ${c.property}` };
         }
         return checkComparison(c, path);
       case 'event': {
-        if (c.op === 'count' && !c.count) return { path: `${path}.count`, message: 'op count needs count: { op, value }' };
-        if (c.op !== 'count' && c.count) return { path: `${path}.count`, message: `count is only used with op count` };
+        if (c.op === 'count' && !c.count) return { path: `${pre(path)}count`, message: 'op count needs count: { op, value }' };
+        if (c.op !== 'count' && c.count) return { path: `${pre(path)}count`, message: `count is only used with op count` };
         for (let i = 0; i < (c.filters ?? []).length; i++) {
-          const e = checkComparison(c.filters![i]!, `${path}.filters.${i}`);
+          const e = checkComparison(c.filters![i]!, `${pre(path)}filters.${i}`);
           if (e) return e;
         }
         return null;
@@ -260,7 +290,7 @@ export function checkDefinition(def: unknown): DefinitionError | null {
       case 'first_performed':
       case 'last_performed':
         for (let i = 0; i < (c.filters ?? []).length; i++) {
-          const e = checkComparison(c.filters![i]!, `${path}.filters.${i}`);
+          const e = checkComparison(c.filters![i]!, `${pre(path)}filters.${i}`);
           if (e) return e;
         }
         return checkComparison(c, path);

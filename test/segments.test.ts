@@ -1,0 +1,175 @@
+// Segments over HTTP on both backends, with an injected clock: real-time entry, exit at the exact second,
+// references, lists, preview, members with why, history, versions, bad definitions.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MembershipChange } from '../src/segments/engine.ts';
+import { BACKENDS, type TestOmnia, startTestOmnia } from './helpers.ts';
+
+const DAY = 86_400_000;
+
+describe.each(BACKENDS)('segments (%s)', (backend) => {
+  let o: TestOmnia;
+  let now = Date.UTC(2026, 2, 1, 9, 0, 0);
+  const changes: MembershipChange[] = [];
+  beforeAll(async () => {
+    o = await startTestOmnia(backend, { clock: () => now });
+    o.rt.segments.subscribe((c) => changes.push(c));
+  });
+  afterAll(async () => {
+    await o?.close();
+  });
+
+  const iso = (t: number) => new Date(t).toISOString();
+  const create = async (name: string, definition: unknown) => {
+    const r = await o.api('POST', '/api/segments?wait=true', { name, definition });
+    if (r.status !== 201) throw new Error(JSON.stringify(r.body));
+    return r.body;
+  };
+  const members = async (id: string) => (await o.api('GET', `/api/segments/${id}/members?limit=500`)).body.members.map((m: any) => m.profileId).sort();
+  const pid = async (userId: string) => (await o.api('GET', `/api/profiles/lookup?userId=${userId}`)).body.id;
+
+  it('a purchase enters "bought in the last 30 days" at once; 30 days later it leaves at the exact second', async () => {
+    const seg = await create('Recent buyers', { kind: 'event', event: 'Order Completed', op: 'performed', window: { amount: 30, unit: 'days' } });
+    expect(seg.members).toBe(0);
+    const boughtAt = now;
+    await o.track('/v1/track', { userId: 'buyer-1', event: 'Order Completed', properties: { total: 40, currency: 'EUR' }, timestamp: iso(boughtAt) });
+    await o.settle();
+    const id = await pid('buyer-1');
+    expect(await members(seg.id)).toEqual([id]);
+    expect(changes.find((c) => c.profileId === id && c.segmentId === seg.id)).toMatchObject({ change: 'entered' });
+
+    now += 30 * DAY - 1000; // one second before expiry: still in
+    await o.settle();
+    expect(await members(seg.id)).toEqual([id]);
+    now += 5000; // a little after: out, and the change is dated at the exact expiry
+    await o.settle();
+    expect(await members(seg.id)).toEqual([]);
+    const left = changes.find((c) => c.profileId === id && c.change === 'left');
+    expect(left?.at).toBe(boughtAt + 30 * DAY);
+    const history = (await o.api('GET', `/api/profiles/${id}/segments`)).body.history;
+    expect(history.map((h: any) => [h.change, h.at])).toEqual([
+      ['left', boughtAt + 30 * DAY],
+      ['entered', boughtAt],
+    ]);
+    expect(history[0].cause).toBe('time');
+  });
+
+  it('bad definitions are refused with the path in the tree, and nothing is saved', async () => {
+    const before = (await o.api('GET', '/api/segments')).body.segments.length;
+    const bad = [
+      { name: 'x', definition: { kind: 'and', conditions: [{ kind: 'trait', trait: 'a', op: 'exists' }, { kind: 'event', event: 'E', op: 'performed', window: { amount: 0, unit: 'days' } }] } },
+      { name: 'x', definition: { kind: 'trait', trait: 'a', op: 'matches', value: '(a*)*b' } },
+      { name: 'x', definition: { kind: 'segment', segmentId: 'seg_missing' } },
+      { name: '', definition: { kind: 'trait', trait: 'a', op: 'exists' } },
+      { name: 'x' },
+      { name: 'x', definition: { kind: 'trait', trait: 'a', op: 'exists' }, colour: 'red' },
+    ];
+    const fields = [];
+    for (const b of bad) {
+      const r = await o.api('POST', '/api/segments', b);
+      expect(r.status).toBe(400);
+      fields.push(r.body.error.field);
+    }
+    expect(fields[0]).toBe('definition.conditions.1.window.amount');
+    expect(fields[1]).toBe('definition.value');
+    expect(fields[3]).toBe('name');
+    expect(fields[4]).toBe('definition');
+    expect((await o.api('GET', '/api/segments')).body.segments.length).toBe(before);
+  });
+
+  it('references, cycles, lists, preview, members with why, CSV export, versions and archive', async () => {
+    for (const [u, country, n] of [
+      ['de-1', 'Germany', 3],
+      ['de-2', 'DE', 1],
+      ['fr-1', 'France', 4],
+    ] as const) {
+      await o.track('/v1/identify', { userId: u, traits: { email: `${u}@example.com`, country }, timestamp: iso(now) });
+      for (let i = 0; i < n; i++) await o.track('/v1/track', { userId: u, event: 'Order Completed', properties: { total: 10 }, timestamp: iso(now - i * DAY) });
+    }
+    await o.settle();
+    const frequent = await create('3+ orders in 90 days', { kind: 'event', event: 'Order Completed', op: 'count', count: { op: 'gte', value: 3 }, window: { amount: 90, unit: 'days' } });
+    const germanFrequent = await create('German frequent buyers', { kind: 'and', conditions: [{ kind: 'segment', segmentId: frequent.id }, { kind: 'geo', country: ['DE'] }] });
+    expect(await members(germanFrequent.id)).toEqual([await pid('de-1')]);
+
+    // A cycle through references is refused.
+    const cyc = await o.api('PATCH', `/api/segments/${frequent.id}`, { definition: { kind: 'segment', segmentId: germanFrequent.id } });
+    expect(cyc.status).toBe(400);
+    expect(cyc.body.error.message).toContain('cycle');
+
+    // de-2 buys twice more → enters frequent, and (through the reference) the German segment too.
+    for (let i = 0; i < 2; i++) await o.track('/v1/track', { userId: 'de-2', event: 'Order Completed', properties: { total: 10 }, timestamp: iso(now) });
+    await o.settle();
+    expect(await members(germanFrequent.id)).toEqual([await pid('de-1'), await pid('de-2')].sort());
+
+    const why = (await o.api('GET', `/api/segments/${germanFrequent.id}/members`)).body.members[0].why;
+    expect(why.value).toBe(true);
+    expect(why.children.map((c: any) => c.kind)).toEqual(['segment', 'geo']);
+
+    const preview = (await o.api('POST', '/api/segments/preview', { definition: { kind: 'geo', country: ['France'] } })).body;
+    expect(preview.count).toBe(1);
+    expect((await o.api('POST', '/api/segments/preview', { definition: { kind: 'geo' } })).status).toBe(400);
+
+    const csv = await fetch(`${o.url}/api/segments/${germanFrequent.id}/export.csv`, { headers: { authorization: `Bearer ${o.adminKey}` } });
+    const text = await csv.text();
+    expect(text.split('\r\n')[0]).toBe('profile_id,user_id,email,phone,entered_at');
+    expect(text).toContain('de-1@example.com');
+
+    // A manual list, used by a segment.
+    const list = (await o.api('POST', '/api/lists', { name: 'VIP' })).body;
+    const inList = await create('VIPs', { kind: 'list', listId: list.id });
+    const added = (await o.api('POST', `/api/lists/${list.id}/members`, { add: [{ userId: 'fr-1' }, { email: 'nobody@example.com' }] })).body;
+    expect(added).toMatchObject({ added: 1, unknown: [{ index: 1 }] });
+    await o.settle();
+    expect(await members(inList.id)).toEqual([await pid('fr-1')]);
+    const up = await fetch(`${o.url}/api/lists/${list.id}/upload`, { method: 'POST', headers: { authorization: `Bearer ${o.adminKey}`, 'content-type': 'text/csv' }, body: 'email\nde-2@example.com\n' });
+    expect((await up.json()).added).toBe(1);
+    await o.settle();
+    expect(await members(inList.id)).toEqual([await pid('fr-1'), await pid('de-2')].sort());
+    await o.api('POST', `/api/lists/${list.id}/members`, { remove: [{ userId: 'fr-1' }] });
+    await o.settle();
+    expect(await members(inList.id)).toEqual([await pid('de-2')]);
+
+    // A new version recomputes; versions are kept; a segment in use cannot be archived.
+    const v2 = await o.api('PATCH', `/api/segments/${frequent.id}?wait=true`, { definition: { kind: 'event', event: 'Order Completed', op: 'count', count: { op: 'gte', value: 4 }, window: { amount: 90, unit: 'days' } } });
+    expect(v2.body.version).toBe(2);
+    expect(await members(frequent.id)).toEqual([await pid('fr-1')]);
+    expect((await o.api('GET', `/api/segments/${frequent.id}/versions`)).body.versions.map((v: any) => v.version)).toEqual([2, 1]);
+    expect((await o.api('DELETE', `/api/segments/${frequent.id}`)).status).toBe(409);
+    expect((await o.api('DELETE', `/api/segments/${germanFrequent.id}`)).status).toBe(200);
+    expect((await o.api('DELETE', `/api/segments/${frequent.id}`)).status).toBe(200);
+    expect((await o.api('GET', `/api/segments/${frequent.id}/members`)).body.members).toEqual([]);
+  });
+
+  it('a merge moves membership to the surviving person', async () => {
+    const seg = await create('Viewed candles', { kind: 'event', event: 'Product Viewed', op: 'performed', filters: [{ path: 'category', op: 'eq', value: 'Candles' }] });
+    await o.track('/v1/identify', { userId: 'merge-u', traits: { name: 'M' }, timestamp: iso(now - DAY) });
+    await o.settle();
+    await o.track('/v1/track', { anonymousId: 'merge-anon', event: 'Product Viewed', properties: { category: 'Candles' }, timestamp: iso(now) });
+    await o.settle();
+    const anonId = (await o.api('GET', '/api/profiles/lookup?anonymousId=merge-anon')).body.id;
+    expect(await members(seg.id)).toEqual([anonId]);
+    await o.track('/v1/identify', { userId: 'merge-u', anonymousId: 'merge-anon', timestamp: iso(now) });
+    await o.settle();
+    const userId = await pid('merge-u');
+    expect(userId).not.toBe(anonId);
+    expect(await members(seg.id)).toEqual([userId]);
+  });
+
+  it('RFM stages for every customer, usable in segments', async () => {
+    const r = await o.api('POST', '/api/rfm/recompute');
+    expect(r.status).toBe(200);
+    const customers = Number(
+      (
+        await o.rt.store.db
+          .selectFrom('events as e')
+          .innerJoin('profiles as p', (j) => j.onRef('p.id', '=', 'e.profile_id'))
+          .select((eb) => eb.fn.count<number>('p.canonical_id').distinct().as('n'))
+          .where('e.event', '=', 'Order Completed')
+          .executeTakeFirst()
+      )?.n,
+    );
+    const total = Object.values(r.body.stages as Record<string, number>).reduce((a, b) => a + b, 0);
+    expect(total).toBe(customers);
+    const champions = await create('Champions', { kind: 'computed', property: 'rfm_stage', op: 'eq', value: 'Champions' });
+    expect(champions.members).toBe(r.body.stages.Champions);
+  });
+});
