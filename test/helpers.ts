@@ -37,11 +37,13 @@ export function tempDir(prefix = 'omnia-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export async function openTestRuntime(backend: Backend, extra: { dataDir?: string; pgSchema?: string; clock?: () => number } = {}) {
+export async function openTestRuntime(backend: Backend, extra: { dataDir?: string; pgSchema?: string; clock?: () => number; workers?: boolean } = {}) {
   const dataDir = extra.dataDir ?? tempDir();
   const pgSchema = extra.pgSchema ?? `t_${randomBytes(6).toString('hex')}`;
   const rt = await openRuntime(
-    backend === 'postgres' ? { databaseUrl: PG_URL, pgSchema, poolSize: 5, clock: extra.clock } : { dataDir, clock: extra.clock },
+    backend === 'postgres'
+      ? { databaseUrl: PG_URL, pgSchema, poolSize: 5, clock: extra.clock, workers: extra.workers }
+      : { dataDir, clock: extra.clock, workers: extra.workers },
   );
   return {
     rt,

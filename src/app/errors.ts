@@ -25,7 +25,8 @@ export function installErrorHandler(app: FastifyInstance): void {
     const fe = err as FastifyError;
     if (fe.validation) {
       const v = fe.validation[0];
-      const missing = (v?.params as { missingProperty?: string } | undefined)?.missingProperty;
+      const params = v?.params as { missingProperty?: string; additionalProperty?: string } | undefined;
+      const missing = params?.missingProperty ?? params?.additionalProperty;
       const path = (v?.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
       const field = [fe.validationContext, path || missing].filter(Boolean).join('.') + (path && missing ? `.${missing}` : '');
       return reply.status(400).send({ error: { code: 'invalid_request', message: `${field}: ${v?.message ?? fe.message}`, field } });

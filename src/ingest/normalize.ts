@@ -38,9 +38,12 @@ export function isCallType(t: unknown): t is CallType {
   return typeof t === 'string' && (CallTypes as readonly string[]).includes(t);
 }
 
+// ISO-8601 date-time (RFC 3339 profile). Date.parse alone is lenient ("5" → 2001-05-01).
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
+
 function parseTime(v: unknown, field: string): number | FieldError | undefined {
   if (v === undefined || v === null) return undefined;
-  const t = typeof v === 'string' ? Date.parse(v) : NaN;
+  const t = typeof v === 'string' && ISO_8601.test(v.trim()) ? Date.parse(v) : NaN;
   if (!Number.isFinite(t)) return { field, message: 'must be an ISO-8601 date-time' };
   return t;
 }
@@ -72,7 +75,10 @@ const LIBRARY_CHANNEL: [RegExp, string][] = [
 /** Which touchpoint an event came from: explicit context.channel/properties.channel, else inferred. */
 export function inferChannel(type: CallType, call: AnyCall): string {
   const ctx = (call.context ?? {}) as Record<string, any>;
-  const explicit = ctx.channel ?? call.properties?.channel ?? call.channel;
+  // The top-level `channel` is set by libraries themselves ("server" on every RudderStack call): only its browser and
+  // mobile values say something; context.channel and properties.channel are the sender's deliberate choice.
+  const top = call.channel === 'browser' || call.channel === 'mobile' ? call.channel : undefined;
+  const explicit = ctx.channel ?? call.properties?.channel ?? top;
   if (typeof explicit === 'string') {
     const e = explicit.toLowerCase();
     if ((CHANNELS as readonly string[]).includes(e)) return e;
@@ -112,12 +118,29 @@ export function orderRevenue(event: string | null, props: Record<string, unknown
   }
   if (major === null) return null;
   let minor = Math.round(major * 10 ** currencyDigits(currency));
+  // revenue_minor is int8 and must be exact: past 2^53 minor units is not a real order.
+  if (!Number.isSafeInteger(minor)) return null;
   if (event === 'Order Refunded' && minor > 0) minor = -minor;
   return { minor, currency };
 }
 
 function byteLength(s: string): number {
   return Buffer.byteLength(s, 'utf8');
+}
+
+// PostgreSQL text/jsonb cannot hold U+0000, and jsonb refuses unpaired surrogates: replace them with U+FFFD so
+// both backends store the same thing.
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, 'g');
+function storable<T>(v: T): T {
+  if (typeof v === 'string') return (UNSTORABLE.test(v) ? v.replace(UNSTORABLE_ALL, '\ufffd') : v) as T;
+  if (Array.isArray(v)) return v.map(storable) as T;
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[storable(k)] = storable(x);
+    return out as T;
+  }
+  return v;
 }
 
 export type Normalized = { ok: true; row: EventRow } | { ok: false; error: FieldError };
@@ -129,8 +152,13 @@ export function normalizeCall(type: CallType, raw: unknown, nctx: NormalizeConte
   if (size > MAX_EVENT_BYTES) return { ok: false, error: { field: '(event)', message: `event is ${size} bytes; the limit is 32KB per event` } };
   const err = validateCall(type, raw);
   if (err) return { ok: false, error: err };
-  const call = raw as AnyCall;
-  const context: Record<string, unknown> = { ...(nctx.batchContext ?? {}), ...(call.context ?? {}) };
+  // Identifiers are refused rather than rewritten, so dedupe and lookups keep the client's exact value.
+  for (const f of ['messageId', 'userId', 'anonymousId', 'event', 'name', 'category', 'groupId', 'previousId'] as const) {
+    const v = (raw as Record<string, unknown>)[f];
+    if (typeof v === 'string' && UNSTORABLE.test(v)) return { ok: false, error: { field: f, message: 'must not contain U+0000 or unpaired surrogates' } };
+  }
+  const call = storable(raw) as AnyCall;
+  const context: Record<string, unknown> = { ...storable(nctx.batchContext ?? {}), ...(call.context ?? {}) };
   const ts = correctedTimestamp(call, nctx.receivedAt, nctx.batchSentAt);
   if (typeof ts === 'object') return { ok: false, error: ts };
 

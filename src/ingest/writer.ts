@@ -113,7 +113,17 @@ export class EventWriter {
             i += p.rows.length;
           }
         } catch (e) {
-          for (const p of take) p.reject(e);
+          // One bad request must not fail the others committed with it: retry each on its own (a failed commit
+          // rolled back completely, so nothing is written twice).
+          if (take.length === 1) take[0]!.reject(e);
+          else
+            for (const p of take) {
+              try {
+                p.resolve(await this.commit(p.rows));
+              } catch (err) {
+                p.reject(err);
+              }
+            }
         } finally {
           this.queuedRows -= n;
         }
