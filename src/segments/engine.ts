@@ -35,6 +35,7 @@ export interface MembershipChange {
 }
 
 export type Clock = () => number;
+const RFM_EVERY_MS = 24 * 3_600_000;
 
 /** Adds people to the re-evaluation queue with what changed about them (same transaction as the change). */
 export async function enqueueSegmentWork(tx: Tx, ws: string, items: Map<string, Set<string>>, now = Date.now()): Promise<void> {
@@ -104,6 +105,7 @@ export class SegmentEngine {
     this.running = (async () => {
       try {
         while ((await this.runOnce()) > 0 && !this.stopped);
+        await this.scheduledRfm();
       } catch (e) {
         this.opts.log?.('segment worker failed; will retry', e);
       }
@@ -122,6 +124,19 @@ export class SegmentEngine {
       if (this.running) await this.running;
       if ((await this.runOnce()) === 0) return;
     }
+  }
+
+  private lastRfmCheck = 0;
+
+  /** RFM is recomputed once a day (by whichever process claims the run first) for every workspace with orders. */
+  async scheduledRfm(): Promise<void> {
+    const now = this.now();
+    if (now - this.lastRfmCheck < 60_000) return;
+    this.lastRfmCheck = now;
+    const claimed = await this.store.db.updateTable('locks').set({ at: now }).where('name', '=', 'rfm').where('at', '<', now - RFM_EVERY_MS).executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) !== 1) return;
+    const { recomputeRfm } = await import('./rfm.ts');
+    for (const w of await this.store.db.selectFrom('workspaces').select('id').execute()) await recomputeRfm(this.store, w.id, now);
   }
 
   invalidate(ws?: string): void {

@@ -96,4 +96,6 @@ export async function segmentsMigration(db: Kysely<any>, dialect: Dialect): Prom
     .execute();
 
   await db.insertInto('locks').values({ name: 'segments', at: 0 }).execute();
+  // Last scheduled RFM run (claimed by moving `at` forward; one process wins).
+  await db.insertInto('locks').values({ name: 'rfm', at: 0 }).execute();
 }
