@@ -130,15 +130,20 @@ async function bulkPostgres(store: Store, rows: EventRow[], batchSize: number): 
     await client.query(
       `CREATE TEMP TABLE IF NOT EXISTS ${table} (ord int8, ${EVENT_COLUMNS.map((c) => `${c} ${PG_TYPES[c]}`).join(', ')})`,
     );
-    const select = EVENT_COLUMNS.map((c) => (JSON_COLUMNS.has(c) ? `${c}::jsonb` : c)).join(', ');
+    const select = EVENT_COLUMNS.map((c) => (JSON_COLUMNS.has(c) ? `t.${c}::jsonb` : `t.${c}`)).join(', ');
     for (let i = 0; i < rows.length; i += batchSize) {
       const slice = rows.slice(i, i + batchSize);
       await client.query('BEGIN');
       try {
         await client.query(`TRUNCATE ${table}`);
         await copyRows(client, table, slice, i);
+        // Rows already in the log are filtered out before their JSON is parsed into jsonb (a re-run costs little);
+        // ON CONFLICT still covers duplicates within the batch and concurrent writers.
         const res = await client.query(
-          `INSERT INTO events (${EVENT_COLUMNS.join(',')}) SELECT ${select} FROM ${table} ORDER BY ord
+          `INSERT INTO events (${EVENT_COLUMNS.join(',')})
+           SELECT ${select} FROM ${table} t
+           WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.workspace_id = t.workspace_id AND e.message_id = t.message_id)
+           ORDER BY ord
            ON CONFLICT (workspace_id, message_id) DO NOTHING`,
         );
         await client.query('COMMIT');
