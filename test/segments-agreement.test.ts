@@ -35,6 +35,7 @@ const SEGMENTS: { name: string; def: (ids: Record<string, string>) => Condition 
   { name: 'German or VIP', def: () => ({ kind: 'or', conditions: [{ kind: 'geo', country: ['DE'] }, { kind: 'trait', trait: 'vip', op: 'eq', value: true }] }) },
   { name: 'lapsed: 4+ days since last order', def: () => ({ kind: 'computed', property: 'days_since_last_order', op: 'gte', value: 4 }) },
   { name: 'recent buyer, not German-or-VIP', def: (ids) => ({ kind: 'and', conditions: [{ kind: 'segment', segmentId: ids['bought in 3 days']! }, { kind: 'segment', segmentId: ids['German or VIP']!, negate: true }] }) },
+  { name: 'candle spend over 40 in 3 days (custom)', def: () => ({ kind: 'computed', property: 'custom.candle_spend', op: 'gt', value: 40 }) },
   { name: 'last viewed within 1 day', def: () => ({ kind: 'last_performed', event: 'Product Viewed', op: 'within_last', window: { amount: 1, unit: 'days' } }) },
 ];
 
@@ -74,6 +75,16 @@ describe.each(BACKENDS)('incremental + timers == full recompute (%s)', (backend)
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), async (steps) => {
         const ws = (await createWorkspace(rt.store, `pbt ${run}`, `ws_pbt_${backend}_${run++}`)).id;
+        await rt.store.db
+          .insertInto('computed_properties')
+          .values({
+            workspace_id: ws,
+            name: 'candle_spend',
+            definition: JSON.stringify({ event: 'Order Completed', agg: 'sum', path: 'total', window: { amount: 3, unit: 'days' }, filters: [{ path: 'products[].category', op: 'eq', value: 'Candles' }] }),
+            created_at: 0,
+            updated_at: 0,
+          })
+          .execute();
         const ids: Record<string, string> = {};
         for (const s of SEGMENTS) ids[s.name] = (await createSegment(rt.store, rt.segments, ws, { name: s.name, definition: s.def(ids) }, true)).id;
         let n = 0;

@@ -154,6 +154,31 @@ describe.each(BACKENDS)('segments (%s)', (backend) => {
     expect(await members(seg.id)).toEqual([userId]);
   });
 
+  it('user-defined computed properties: define, use in a segment, read on the profile; bad input refused', async () => {
+    const bad = await o.api('PUT', '/api/computed-properties/Bad-Name', { definition: { event: 'E', agg: 'count' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe('name');
+    expect((await o.api('PUT', '/api/computed-properties/spend', { definition: { event: 'E', agg: 'sum' } })).body.error.field).toBe('definition.path');
+    expect((await o.api('PUT', '/api/computed-properties/spend', { definition: { event: 'E', agg: 'median', path: 'x' } })).body.error.field).toBe('definition.agg');
+    expect((await o.api('POST', '/api/segments', { name: 'x', definition: { kind: 'computed', property: 'custom.nope', op: 'gt', value: 1 } })).status).toBe(400);
+
+    const put = await o.api('PUT', '/api/computed-properties/candle_spend_30d', {
+      definition: { event: 'Order Completed', agg: 'sum', path: 'total', window: { amount: 30, unit: 'days' }, filters: [{ path: 'products[].category', op: 'eq', value: 'Candles' }] },
+    });
+    expect(put.status).toBe(200);
+    const seg = await create('Candle lovers', { kind: 'computed', property: 'custom.candle_spend_30d', op: 'gte', value: 50 });
+    await o.track('/v1/track', { userId: 'candle-1', event: 'Order Completed', properties: { total: 30, products: [{ category: 'Candles' }] }, timestamp: iso(now) });
+    await o.settle();
+    expect(await members(seg.id)).toEqual([]);
+    await o.track('/v1/track', { userId: 'candle-1', event: 'Order Completed', properties: { total: 25, products: [{ category: 'Candles' }] }, timestamp: iso(now) });
+    await o.settle();
+    const id = await pid('candle-1');
+    expect(await members(seg.id)).toEqual([id]);
+    const computed = (await o.api('GET', `/api/profiles/${id}/computed`)).body;
+    expect(computed).toMatchObject({ orders: 2, total_spent: 5500, custom: { candle_spend_30d: 55 } });
+    expect((await o.api('DELETE', '/api/computed-properties/candle_spend_30d')).status).toBe(409);
+  });
+
   it('RFM stages for every customer, usable in segments', async () => {
     const r = await o.api('POST', '/api/rfm/recompute');
     expect(r.status).toBe(200);

@@ -133,6 +133,21 @@ export const COMPUTED_PROPERTIES = [
   'rfm_monetary',
 ] as const;
 
+/** A user-defined computed property: an aggregate of one event property over a window (or ever). */
+export const CustomProperty = Type.Object(
+  {
+    event: Type.String({ minLength: 1, maxLength: 256 }),
+    agg: Type.Union(['count', 'sum', 'avg', 'min', 'max', 'first', 'last', 'distinct_count'].map((a) => Type.Literal(a))),
+    /** the property aggregated (not needed for count) */
+    path: Type.Optional(PropertyFilter.properties.path),
+    window: Type.Optional(Window),
+    filters: Type.Optional(Type.Array(PropertyFilter, { maxItems: 20 })),
+  },
+  { additionalProperties: false },
+);
+export type CustomProperty = Static<typeof CustomProperty>;
+export const CUSTOM_NAME = /^[a-z][a-z0-9_]{0,62}$/;
+
 const ComputedCondition = Type.Object(
   { kind: Type.Literal('computed'), property: Type.String({ minLength: 1, maxLength: 100 }), ...Comparison },
   { additionalProperties: false },

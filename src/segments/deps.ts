@@ -1,6 +1,6 @@
 // Pure: what can change a segment's answer. The incremental evaluator re-evaluates a person only for segments whose
 // dependencies intersect what changed about them; segment references are followed so dependents are re-evaluated too.
-import type { Condition } from './definition.ts';
+import type { Condition, CustomProperty } from './definition.ts';
 import { ENGAGEMENT_EVENTS } from './evaluate.ts';
 
 export interface Deps {
@@ -11,14 +11,18 @@ export interface Deps {
   segments: Set<string>;
 }
 
-export function dependencies(c: Condition, d: Deps = { reasons: new Set(), anyEvent: false, segments: new Set() }): Deps {
+export function dependencies(
+  c: Condition,
+  custom: Record<string, CustomProperty> = {},
+  d: Deps = { reasons: new Set(), anyEvent: false, segments: new Set() },
+): Deps {
   switch (c.kind) {
     case 'and':
     case 'or':
-      for (const x of c.conditions) dependencies(x, d);
+      for (const x of c.conditions) dependencies(x, custom, d);
       break;
     case 'not':
-      dependencies(c.condition, d);
+      dependencies(c.condition, custom, d);
       break;
     case 'trait':
       d.reasons.add('traits');
@@ -43,7 +47,11 @@ export function dependencies(c: Condition, d: Deps = { reasons: new Set(), anyEv
       break;
     case 'computed':
       if (c.property.startsWith('rfm_')) d.reasons.add('rfm');
-      else if (c.property.startsWith('custom.')) d.reasons.add('traits');
+      else if (c.property.startsWith('custom.')) {
+        const def = custom[c.property.slice(7)];
+        if (def) d.reasons.add(`e:${def.event}`);
+        else d.anyEvent = true; // defined later: be safe
+      }
       else if (c.property === 'channels_used') d.anyEvent = true;
       else {
         d.reasons.add('e:Order Completed');

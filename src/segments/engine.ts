@@ -12,7 +12,7 @@ import type { DB } from '../store/types.ts';
 import type { Condition } from './definition.ts';
 import { type Deps, dependencies, topoOrder, touches } from './deps.ts';
 import { evaluate } from './evaluate.ts';
-import { loadFacts } from './load.ts';
+import { loadCustomProperties, loadFacts } from './load.ts';
 
 type Tx = Transaction<DB> | Kysely<DB>;
 
@@ -151,13 +151,19 @@ export class SegmentEngine {
       .select([sql<number>`count(*)`.as('n'), sql<number>`max(updated_at)`.as('u')])
       .where('workspace_id', '=', ws)
       .executeTakeFirst();
-    const stamp = `${stampRow?.n}:${stampRow?.u}`;
+    const customRow = await tx
+      .selectFrom('computed_properties')
+      .select([sql<number>`count(*)`.as('n'), sql<number>`max(updated_at)`.as('u')])
+      .where('workspace_id', '=', ws)
+      .executeTakeFirst();
+    const stamp = `${stampRow?.n}:${stampRow?.u}:${customRow?.n}:${customRow?.u}`;
     const hit = this.cache.get(ws);
     if (hit && hit.stamp === stamp) return hit.segments;
     const rows = await tx.selectFrom('segments').selectAll().where('workspace_id', '=', ws).where('status', '=', 'active').execute();
+    const custom = await loadCustomProperties(tx, ws);
     const list = rows.map((r) => {
       const definition = fromJson<Condition>(r.definition);
-      return { id: r.id, name: r.name, version: r.version, definition, deps: dependencies(definition) };
+      return { id: r.id, name: r.name, version: r.version, definition, deps: dependencies(definition, custom) };
     });
     const ordered = topoOrder(list) ?? list;
     this.cache.set(ws, { stamp, segments: ordered });

@@ -1,7 +1,7 @@
 // The pure evaluator: every condition kind, its value at `now`, and the exact next time it can change.
 import { describe, expect, it } from 'vitest';
 import { type Condition, checkDefinition } from './definition.ts';
-import { compareDate, evaluate, explain, nextAnniversaryStart } from './evaluate.ts';
+import { compareDate, computeCustom, evaluate, explain, nextAnniversaryStart } from './evaluate.ts';
 import { DAY, type EventFact, type ProfileFacts, computeProperties } from './facts.ts';
 import { quintileScores, rfmStage, scoreRfm } from './rfm.ts';
 
@@ -223,6 +223,29 @@ describe('checkDefinition rejects bad definitions with the path', () => {
     for (let i = 0; i < n; i++) c = { kind: 'not', condition: c };
     return c;
   }
+});
+
+describe('user-defined computed properties', () => {
+  const f = facts({ events: [order(T0 - 5 * DAY, 30), order(T0 - 2 * DAY, 25), order(T0 - DAY, 10, 'Soap'), order(T0 + DAY, 99)] });
+  const cases: [string, import('./definition.ts').CustomProperty, unknown, number | null][] = [
+    ['sum in 3 days', { event: 'Order Completed', agg: 'sum', path: 'total', window: { amount: 3, unit: 'days' } }, 35, T0 - 2 * DAY + 3 * DAY],
+    ['count ever (future order not yet)', { event: 'Order Completed', agg: 'count' }, 3, T0 + DAY],
+    ['max of candle totals', { event: 'Order Completed', agg: 'max', path: 'total', filters: [{ path: 'products[].category', op: 'eq', value: 'Candles' }] }, 30, T0 + DAY],
+    ['last category', { event: 'Order Completed', agg: 'last', path: 'products[].category' }, 'Soap', T0 + DAY],
+    ['distinct categories', { event: 'Order Completed', agg: 'distinct_count', path: 'products[].category' }, 2, T0 + DAY],
+    ['avg of nothing is null', { event: 'Refund', agg: 'avg', path: 'total' }, null, null],
+  ];
+  for (const [name, def, value, next] of cases) {
+    it(name, () => {
+      const r = computeCustom(def, f, T0);
+      expect(r.value).toBe(value);
+      expect(r.next).toBe(next);
+    });
+  }
+  it('usable in a condition', () => {
+    const withDef = { ...f, custom: { spend3d: cases[0]![1] } };
+    expect(evaluate({ kind: 'computed', property: 'custom.spend3d', op: 'gte', value: 35 }, withDef, T0)).toEqual({ value: true, next: T0 + DAY });
+  });
 });
 
 describe('computed properties', () => {

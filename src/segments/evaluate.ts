@@ -2,7 +2,7 @@
 // The second half is what makes time conditions exact: the runtime schedules a timer at `next` (to the millisecond),
 // so "no purchase in 30 days" flips at t + 30 d, not at the next daily sweep.
 import { countryCode } from '../identity/extract.ts';
-import { type Condition, type PropertyFilter, type Window, windowMs } from './definition.ts';
+import { type Condition, type CustomProperty, type PropertyFilter, type Window, windowMs } from './definition.ts';
 import { DAY, type Computed, type EventFact, type ProfileFacts, computeProperties, visibleEvents } from './facts.ts';
 
 export interface Result {
@@ -44,8 +44,15 @@ function evalNode(c: Condition, ctx: Ctx): Result {
     case 'trait':
       return compare(c, getPath(ctx.facts.traits, c.trait), ctx.now);
     case 'computed': {
+      if (c.property.startsWith('custom.')) {
+        const def = ctx.facts.custom?.[c.property.slice(7)];
+        if (!def) return { value: false, next: null };
+        const cv = computeCustom(def, ctx.facts, ctx.now);
+        const r = compare(c, cv.value === null ? undefined : [cv.value], ctx.now);
+        return { value: r.value, next: minNext(r.next, cv.next) };
+      }
       ctx.computed ??= computeProperties(ctx.facts, ctx.now);
-      const value = c.property.startsWith('custom.') ? ctx.facts.traits[c.property] : ctx.computed[c.property as keyof Computed];
+      const value = ctx.computed[c.property as keyof Computed];
       const r = compare(c, value === null ? undefined : [value], ctx.now);
       return { value: r.value, next: minNext(r.next, computedNext(c.property, ctx)) };
     }
@@ -337,6 +344,60 @@ export function nextAnniversaryStart(t: number, now: number): number {
   };
   const thisYear = at(n.getUTCFullYear());
   return now < thisYear + DAY ? thisYear : at(n.getUTCFullYear() + 1);
+}
+
+/**
+ * A user-defined computed property at `now`: the aggregate over matching events in the window (null when there are
+ * none, except count/distinct_count which are 0), and when it next changes (an event leaving the window or arriving).
+ */
+export function computeCustom(def: CustomProperty, facts: ProfileFacts, now: number): { value: number | string | boolean | null; next: number | null } {
+  const w = def.window ? windowMs(def.window) : null;
+  let next: number | null = null;
+  const values: unknown[] = [];
+  let count = 0;
+  for (const e of matching(facts.events, def.event, def.filters, false, undefined)) {
+    if (e.ts > now) {
+      next = minNext(next, e.ts);
+      continue;
+    }
+    if (w !== null) {
+      if (e.ts <= now - w) continue;
+      next = minNext(next, e.ts + w);
+    }
+    count++;
+    if (def.path) values.push(...getPath(e.properties, def.path));
+  }
+  const nums = values.map((v) => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN)).filter(Number.isFinite);
+  let value: number | string | boolean | null;
+  switch (def.agg) {
+    case 'count':
+      value = count;
+      break;
+    case 'distinct_count':
+      value = new Set(values.map((v) => JSON.stringify(v))).size;
+      break;
+    case 'sum':
+      value = nums.length ? nums.reduce((a, b) => a + b, 0) : null;
+      break;
+    case 'avg':
+      value = nums.length ? nums.reduce((a, b) => a + b, 0) / nums.length : null;
+      break;
+    case 'min':
+      value = nums.length ? Math.min(...nums) : null;
+      break;
+    case 'max':
+      value = nums.length ? Math.max(...nums) : null;
+      break;
+    case 'first':
+    case 'last': {
+      const v = def.agg === 'first' ? values[0] : values[values.length - 1];
+      value = v === undefined || v === null || typeof v === 'object' ? null : (v as string | number | boolean);
+      break;
+    }
+    default:
+      value = null;
+  }
+  return { value, next };
 }
 
 /** When a time-dependent computed property changes value with no new input. */

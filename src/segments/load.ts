@@ -6,6 +6,7 @@ import type { TraitCell } from '../identity/graph.ts';
 import { fromJson } from '../store/json.ts';
 import type { DB } from '../store/types.ts';
 import type { EventFact, ProfileFacts } from './facts.ts';
+import type { CustomProperty } from './definition.ts';
 
 type Tx = Transaction<DB> | Kysely<DB>;
 const CHUNK = 400;
@@ -102,11 +103,18 @@ export async function loadFacts(tx: Tx, ws: string, canonicalIds: string[]): Pro
       if (f) f.rfm = { stage: r.stage, r: r.r, f: r.f, m: r.m };
     }
   }
+  const custom = await loadCustomProperties(tx, ws);
   for (const f of out.values()) {
+    f.custom = custom;
     f.events.sort((a, b) => a.ts - b.ts);
     f.location = locationOf(f.traits, lastLocation.get(f.profileId)?.loc);
   }
   return out;
+}
+
+export async function loadCustomProperties(tx: Tx, ws: string): Promise<Record<string, CustomProperty>> {
+  const rows = await tx.selectFrom('computed_properties').select(['name', 'definition']).where('workspace_id', '=', ws).execute();
+  return Object.fromEntries(rows.map((r) => [r.name, fromJson<CustomProperty>(r.definition)]));
 }
 
 /** Where a person is: address traits first, then top-level traits, then the newest event's context.location. */

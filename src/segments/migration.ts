@@ -95,6 +95,17 @@ export async function segmentsMigration(db: Kysely<any>, dialect: Dialect): Prom
     .addPrimaryKeyConstraint('profile_rfm_pk', ['workspace_id', 'profile_id'])
     .execute();
 
+  // User-defined computed properties: an aggregate (sum/count/min/max/…) of an event property within a window.
+  await db.schema
+    .createTable('computed_properties')
+    .addColumn('workspace_id', 'text', (c) => c.notNull())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('definition', json, (c) => c.notNull())
+    .addColumn('created_at', ms, (c) => c.notNull())
+    .addColumn('updated_at', ms, (c) => c.notNull())
+    .addPrimaryKeyConstraint('computed_properties_pk', ['workspace_id', 'name'])
+    .execute();
+
   await db.insertInto('locks').values({ name: 'segments', at: 0 }).execute();
   // Last scheduled RFM run (claimed by moving `at` forward; one process wins).
   await db.insertInto('locks').values({ name: 'rfm', at: 0 }).execute();

@@ -6,7 +6,8 @@ import { HttpError } from '../app/errors.ts';
 import type { Store } from '../store/db.ts';
 import { fromJson } from '../store/json.ts';
 import { csvLine } from '../importer/csv.ts';
-import { Condition } from './definition.ts';
+import { Condition, CustomProperty } from './definition.ts';
+import { deleteCustom, listCustom, profileComputed, putCustom } from './computed.ts';
 import type { SegmentEngine } from './engine.ts';
 import { changeListMembers, createList, uploadListCsv } from './lists.ts';
 import { recomputeRfm } from './rfm.ts';
@@ -192,6 +193,34 @@ export async function segmentRoutes(app: FastifyInstance, { store, engine }: { s
       if (typeof req.body !== 'string') throw new HttpError(415, 'unsupported_media_type', 'send the CSV as text/csv');
       return uploadListCsv(store, req.workspaceId, (req.params as { id: string }).id, req.body);
     });
+  });
+
+  app.get('/computed-properties', { schema: { tags, summary: 'User-defined computed properties' } }, async (req) => ({ properties: await listCustom(store, req.workspaceId) }));
+
+  app.put(
+    '/computed-properties/:name',
+    {
+      schema: { tags, summary: 'Define or change a computed property (custom.<name> in segments)', params: Type.Object({ name: Type.String({ maxLength: 63 }) }), body: Type.Object({ definition: CustomProperty }) },
+      ...noValidation,
+    },
+    async (req) => {
+      const b = req.body as { definition?: unknown } | undefined;
+      if (!b || typeof b !== 'object' || b.definition === undefined) throw new HttpError(400, 'invalid_request', 'definition is required', 'definition');
+      return putCustom(store, engine, req.workspaceId, (req.params as { name: string }).name, b.definition);
+    },
+  );
+
+  app.delete('/computed-properties/:name', { schema: { tags, summary: 'Delete a computed property (refused while a segment uses it)', params: Type.Object({ name: Type.String({ maxLength: 63 }) }) } }, async (req) => {
+    const { name } = req.params as { name: string };
+    await deleteCustom(store, engine, req.workspaceId, name);
+    return { deleted: name };
+  });
+
+  app.get('/profiles/:id/computed', { schema: { tags, summary: "A person's computed properties now (built-in, RFM and custom)", params: IdParams } }, async (req) => {
+    const { id } = req.params as { id: string };
+    const p = await store.db.selectFrom('profiles').select('canonical_id').where('workspace_id', '=', req.workspaceId).where('id', '=', id).executeTakeFirst();
+    if (!p) throw new HttpError(404, 'not_found', `profile ${id} not found`);
+    return profileComputed(store, engine, req.workspaceId, p.canonical_id);
   });
 
   app.post('/rfm/recompute', { schema: { tags, summary: 'Recompute RFM scores and stages now; returns stage counts' } }, async (req) => ({

@@ -34,6 +34,11 @@ async function validate(store: Store, ws: string, def: unknown, selfId?: string)
   const err = checkDefinition(def);
   if (err) throw new HttpError(400, 'invalid_definition', `definition.${err.path}: ${err.message}`, `definition.${err.path}`);
   const d = def as Condition;
+  const customs = [...JSON.stringify(d).matchAll(/"property":"custom\.([^"]+)"/g)].map((m) => m[1]!);
+  if (customs.length) {
+    const known = new Set((await store.db.selectFrom('computed_properties').select('name').where('workspace_id', '=', ws).execute()).map((r) => r.name));
+    for (const c of customs) if (!known.has(c)) throw new HttpError(400, 'invalid_definition', `definition refers to unknown computed property custom.${c}`, 'definition');
+  }
   const refs = referencedSegments(d);
   if (refs.length) {
     const rows = await store.db.selectFrom('segments').select(['id', 'definition']).where('workspace_id', '=', ws).where('status', '=', 'active').execute();

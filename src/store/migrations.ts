@@ -3,6 +3,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { Dialect } from './db.ts';
 import { segmentsMigration } from '../segments/migration.ts';
+import { webhooksMigration } from '../webhooks/migration.ts';
 
 type Builder = (db: Kysely<any>, dialect: Dialect) => Promise<void>;
 
@@ -167,6 +168,7 @@ const migrations: Record<string, Builder> = {
     await db.insertInto('locks').values({ name: 'identity', at: 0 }).execute();
   },
   '0002_segments': segmentsMigration,
+  '0003_webhooks': webhooksMigration,
 };
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect, pgSchema?: string): Promise<string[]> {

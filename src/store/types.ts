@@ -189,7 +189,78 @@ export interface ProfileRfmTable {
   computed_at: number;
 }
 
+export interface SettingsTable {
+  name: string;
+  value: string;
+  created_at: number;
+}
+
+export interface WebhooksTable {
+  workspace_id: string;
+  id: string;
+  description: string;
+  url: string;
+  /** string[]: event types and families ('segment.*') */
+  events: Json;
+  /** string[] | null: only events of these segments (segment-scoped types) */
+  segment_ids: Json | null;
+  enabled: number;
+  allow_private_network: number;
+  /** encrypted (src/app/secrets.ts), never plaintext */
+  secret_enc: string;
+  previous_secret_enc: string | null;
+  previous_secret_expires_at: number | null;
+  disabled_reason: string | null;
+  created_at: number;
+  updated_at: number;
+  secret_rotated_at: number | null;
+}
+
+export interface WebhookDeliveriesTable {
+  workspace_id: string;
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  event_type: string;
+  /** the exact JSON body sent */
+  payload: string;
+  status: 'pending' | 'delivered' | 'failed' | 'cancelled';
+  attempts: Generated<number>;
+  max_attempts: number;
+  next_attempt_at: number;
+  claim: string | null;
+  created_at: number;
+  updated_at: number;
+  delivered_at: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+}
+
+export interface WebhookAttemptsTable {
+  workspace_id: string;
+  delivery_id: string;
+  attempt: number;
+  at: number;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  response: string | null;
+}
+
+export interface ComputedPropertiesTable {
+  workspace_id: string;
+  name: string;
+  definition: Json;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface DB {
+  computed_properties: ComputedPropertiesTable;
+  settings: SettingsTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
   segments: SegmentsTable;
   segment_versions: SegmentVersionsTable;
   segment_members: SegmentMembersTable;
