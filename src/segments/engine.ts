@@ -93,6 +93,7 @@ export class SegmentEngine {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.precise) clearTimeout(this.precise);
     if (this.running) await this.running;
   }
 
@@ -106,6 +107,7 @@ export class SegmentEngine {
       try {
         while ((await this.runOnce()) > 0 && !this.stopped);
         await this.scheduledRfm();
+        await this.armNextTimer();
       } catch (e) {
         this.opts.log?.('segment worker failed; will retry', e);
       }
@@ -124,6 +126,27 @@ export class SegmentEngine {
       if (this.running) await this.running;
       if ((await this.runOnce()) === 0) return;
     }
+  }
+
+  private precise: NodeJS.Timeout | null = null;
+
+  /**
+   * Polling alone would fire a timer up to one poll late: wake exactly when the next one is due (this process's
+   * clock; other processes' polls are the safety net).
+   */
+  private async armNextTimer(): Promise<void> {
+    if (this.opts.clock || this.stopped) return; // an injected clock moves by itself; tests drain explicitly
+    const row = await this.store.db.selectFrom('segment_timers').select((eb) => eb.fn.min('due_at').as('due')).executeTakeFirst();
+    const due = row?.due === null || row?.due === undefined ? null : Number(row.due);
+    if (due === null) return;
+    const wait = due - this.now();
+    if (wait > (this.opts.pollMs ?? 250)) return;
+    if (this.precise) clearTimeout(this.precise);
+    this.precise = setTimeout(() => {
+      this.precise = null;
+      this.wake();
+    }, Math.max(0, wait));
+    this.precise.unref();
   }
 
   private lastRfmCheck = 0;
