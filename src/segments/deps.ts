@@ -4,6 +4,8 @@ import type { Condition, CustomProperty } from './definition.ts';
 import { ENGAGEMENT_EVENTS } from './evaluate.ts';
 
 export interface Deps {
+  /** needs each event's context (geo reads context.location) */
+  context?: boolean;
   /** reasons ('e:Order Completed', 'i:Message Opened', 'traits', 'consent', 'identity', 'list', 'rfm') */
   reasons: Set<string>;
   /** any client event at all (channels_used, geo from event context) */
@@ -37,6 +39,7 @@ export function dependencies(
     case 'geo':
       d.reasons.add('traits');
       d.anyEvent = true;
+      d.context = true;
       break;
     case 'reachable':
       d.reasons.add('consent');
@@ -101,4 +104,22 @@ export function topoOrder<T extends { id: string; deps: Deps }>(segs: T[]): T[] 
   };
   for (const s of segs) if (!visit(s)) return null;
   return out;
+}
+
+/** Which events (and whether their context) evaluation needs, so loading facts reads only those. */
+export interface FactNeeds {
+  events: Set<string> | 'all';
+  context: boolean;
+}
+
+export function factNeeds(depsList: Deps[]): FactNeeds {
+  const names = new Set<string>();
+  let all = false;
+  let context = false;
+  for (const d of depsList) {
+    if (d.anyEvent) all = true;
+    if (d.context) context = true;
+    for (const r of d.reasons) if (r.startsWith('e:') || r.startsWith('i:')) names.add(r.slice(2));
+  }
+  return { events: all ? 'all' : names, context };
 }

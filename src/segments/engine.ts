@@ -10,7 +10,7 @@ import { newId } from '../store/ids.ts';
 import { fromJson, toJson } from '../store/json.ts';
 import type { DB } from '../store/types.ts';
 import type { Condition } from './definition.ts';
-import { type Deps, dependencies, topoOrder, touches } from './deps.ts';
+import { type Deps, dependencies, factNeeds, topoOrder, touches } from './deps.ts';
 import { evaluate } from './evaluate.ts';
 import { loadCustomProperties, loadFacts } from './load.ts';
 
@@ -249,7 +249,7 @@ export class SegmentEngine {
     cause: string,
   ): Promise<MembershipChange[]> {
     const ids = [...plan.keys()];
-    const facts = await loadFacts(tx, ws, ids);
+    const facts = await loadFacts(tx, ws, ids, factNeeds(segs.map((s) => s.deps)));
     const changes: MembershipChange[] = [];
     const byId = new Map(segs.map((s) => [s.id, s]));
     const timerDeletes: { profile: string; segment: string }[] = [];

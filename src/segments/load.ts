@@ -1,6 +1,7 @@
 // Builds ProfileFacts for a set of people (canonical profile ids) in a few queries: the same loader serves the
 // incremental path (a handful of changed people) and the full recompute (everyone, page by page).
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, type Transaction, sql } from 'kysely';
+import type { FactNeeds } from './deps.ts';
 import { countryCode } from '../identity/extract.ts';
 import type { TraitCell } from '../identity/graph.ts';
 import { fromJson } from '../store/json.ts';
@@ -20,7 +21,7 @@ function chunks<T>(xs: T[], n = CHUNK): T[][] {
 }
 
 /** Loads facts for canonical profiles; profiles that no longer exist (merged away, deleted) are absent. */
-export async function loadFacts(tx: Tx, ws: string, canonicalIds: string[]): Promise<Map<string, ProfileFacts>> {
+export async function loadFacts(tx: Tx, ws: string, canonicalIds: string[], needs: FactNeeds = { events: 'all', context: true }): Promise<Map<string, ProfileFacts>> {
   const out = new Map<string, ProfileFacts>();
   if (!canonicalIds.length) return out;
   const memberOf = new Map<string, string>();
@@ -45,13 +46,21 @@ export async function loadFacts(tx: Tx, ws: string, canonicalIds: string[]): Pro
   const members = [...memberOf.keys()];
   const lastLocation = new Map<string, { ts: number; loc: Record<string, unknown> }>();
   for (const part of chunks(members)) {
+    let eq = tx
+      .selectFrom('events')
+      .select(['profile_id', 'event', 'type', 'timestamp', 'channel', 'internal', 'properties', 'revenue_minor', 'currency'])
+      .$if(needs.context, (q) => q.select('context'))
+      .where('workspace_id', '=', ws)
+      .where('profile_id', 'in', part);
+    if (needs.events !== 'all') {
+      // Only the events some condition looks at ("Page Viewed"/"Screen Viewed" stand for every page/screen call).
+      const names = [...needs.events];
+      const types = [names.includes('Page Viewed') && 'page', names.includes('Screen Viewed') && 'screen'].filter((t): t is string => !!t);
+      if (!names.length) eq = eq.where(sql<boolean>`1 = 0`);
+      else eq = eq.where((eb) => eb.or([eb('event', 'in', names), ...(types.length ? [eb('type', 'in', types)] : [])]));
+    }
     const [events, identifiers, consents] = await Promise.all([
-      tx
-        .selectFrom('events')
-        .select(['profile_id', 'event', 'type', 'timestamp', 'channel', 'internal', 'properties', 'revenue_minor', 'currency', 'context'])
-        .where('workspace_id', '=', ws)
-        .where('profile_id', 'in', part)
-        .execute(),
+      eq.execute(),
       tx.selectFrom('identifiers').select(['profile_id', 'kind']).where('workspace_id', '=', ws).where('profile_id', 'in', part).execute(),
       tx.selectFrom('consents').select(['profile_id', 'channel', 'topic', 'state', 'updated_at']).where('workspace_id', '=', ws).where('profile_id', 'in', part).execute(),
     ]);
@@ -69,7 +78,7 @@ export async function loadFacts(tx: Tx, ws: string, canonicalIds: string[]): Pro
         currency: e.currency,
       };
       f.events.push(fact);
-      const loc = (fromJson<Record<string, unknown>>(e.context).location ?? null) as Record<string, unknown> | null;
+      const loc = needs.context ? ((fromJson<Record<string, unknown>>((e as { context?: unknown }).context).location ?? null) as Record<string, unknown> | null) : null;
       if (loc && typeof loc === 'object') {
         const prev = lastLocation.get(f.profileId);
         if (!prev || prev.ts <= e.timestamp) lastLocation.set(f.profileId, { ts: e.timestamp, loc });
