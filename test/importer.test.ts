@@ -144,6 +144,10 @@ describe.each(BACKENDS)('CSV import (%s)', (backend) => {
     expect(s2.unusedColumns).toEqual(['reason']);
     const repaired = (await events(ws)).find((e) => e.message_id === 'import:order:536381')!;
     expect(repaired.revenue_minor).toBe(300 + 200);
+    // The rejects of a rejects file have the same columns, with the new reasons.
+    const again2 = parseCsv(fs.readFileSync(path.join(dir, `fixed-rejects-${backend}.csv`)));
+    expect(again2[0]).toEqual(rej[0]);
+    expect(again2.slice(1).map((r) => r.at(-1))).toEqual([expect.stringMatching(/^line 5: order_id: empty/), expect.stringMatching(/^line 6: price: "" is not a plain decimal number/)]);
   });
 
   it('customers: one identify per customer with the mapped traits; re-run is a no-op, changed traits are new', async () => {

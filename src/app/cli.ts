@@ -11,7 +11,8 @@ const USAGE = `omnia — omnichannel marketing platform
   omnia serve [--role all|api|worker]         start the platform (default: all in one process)
   omnia keys list|create|revoke [--workspace ID] [--kind write|admin] [--name N] [--id KEY_ID]
   omnia workspaces list
-  omnia import customers|orders|events FILE.csv [--map col=field,...] [--workspace ID] [--rejects FILE]
+  omnia import customers|orders|events FILE.csv [--map field=Column,...] [--workspace ID] [--rejects FILE]
+               [--currency GBP] [--timezone Europe/London]   (omnia import --help, docs/import.md)
   omnia demo [--file online_retail.csv.br] [--no-activity]
 
 Environment: PORT, OMNIA_DATA_DIR, DATABASE_URL, OMNIA_WRITE_KEY, OMNIA_ADMIN_KEY, OMNIA_SECRET, OMNIA_PUBLIC_URL, LOG_LEVEL`;

@@ -39,13 +39,17 @@ export async function clusterMembers(tx: Tx, ws: string, canonicalId: string): P
 }
 
 export async function clusterUserIds(tx: Tx, ws: string, canonicalId: string): Promise<string[]> {
+  // Start from the cluster's members (profiles_canonical), then their identifiers (identifiers_profile): without
+  // planner statistics SQLite would otherwise scan every user_id of the workspace.
   const rows = await tx
-    .selectFrom('identifiers as i')
-    .innerJoin('profiles as p', (j) => j.onRef('p.workspace_id', '=', 'i.workspace_id').onRef('p.id', '=', 'i.profile_id'))
+    .selectFrom('profiles as p')
+    .crossJoin('identifiers as i')
     .select('i.value')
-    .where('i.workspace_id', '=', ws)
-    .where('i.kind', '=', 'user_id')
+    .whereRef('i.workspace_id', '=', 'p.workspace_id')
+    .whereRef('i.profile_id', '=', 'p.id')
+    .where('p.workspace_id', '=', ws)
     .where('p.canonical_id', '=', canonicalId)
+    .where('i.kind', '=', 'user_id')
     .execute();
   return rows.map((r) => r.value);
 }

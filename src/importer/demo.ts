@@ -42,7 +42,9 @@ export interface DemoTotals {
   invoices: number;
   completed: number;
   refunded: number;
+  /** In GBP; orders in another currency are counted in otherCurrency. */
   revenueMinor: number;
+  otherCurrency: number;
   profiles: number;
   events: number;
   webEvents: number;
@@ -59,11 +61,12 @@ export async function demoTotals(store: Store, ws = DEFAULT_WORKSPACE): Promise<
     JOIN profiles p ON p.workspace_id = i.workspace_id AND p.id = i.profile_id
     WHERE i.workspace_id = ${ws} AND i.kind = 'user_id'
       AND i.value IN (SELECT user_id FROM events WHERE workspace_id = ${ws} AND message_id LIKE 'import:customer:%')`);
-  const orders = await one<{ invoices: number; completed: number; refunded: number; revenue: number | null; countries: number }>(sql`
+  const orders = await one<{ invoices: number; completed: number; refunded: number; revenue: number | null; other: number; countries: number }>(sql`
     SELECT COUNT(*) AS invoices,
            SUM(CASE WHEN event = 'Order Completed' THEN 1 ELSE 0 END) AS completed,
            SUM(CASE WHEN event = 'Order Refunded' THEN 1 ELSE 0 END) AS refunded,
-           SUM(revenue_minor) AS revenue,
+           SUM(CASE WHEN currency = ${PUBLISHED.currency} THEN revenue_minor ELSE 0 END) AS revenue,
+           SUM(CASE WHEN currency = ${PUBLISHED.currency} THEN 0 ELSE 1 END) AS other,
            COUNT(DISTINCT ${country}) AS countries
     FROM events WHERE workspace_id = ${ws} AND message_id LIKE 'import:order:%'`);
   const all = await one<{ events: number; web: number; email: number }>(sql`
@@ -80,6 +83,7 @@ export async function demoTotals(store: Store, ws = DEFAULT_WORKSPACE): Promise<
     completed: Number(orders.completed ?? 0),
     refunded: Number(orders.refunded ?? 0),
     revenueMinor: Number(orders.revenue ?? 0),
+    otherCurrency: Number(orders.other ?? 0),
     profiles: Number(profiles.n),
     events: Number(all.events),
     webEvents: Number(all.web ?? 0),
@@ -212,6 +216,9 @@ function report(
     row('orders (invoices)', n(t.invoices), n(PUBLISHED.invoices), t.invoices === PUBLISHED.invoices),
     row('  completed / refunded', `${n(t.completed)} / ${n(t.refunded)}`, '', null),
     row('revenue', money(t.revenueMinor), money(PUBLISHED.revenueMinor), t.revenueMinor === PUBLISHED.revenueMinor),
+    ...(t.otherCurrency
+      ? [`  (${n(t.otherCurrency)} orders are in another currency: imported earlier with \`omnia import\` without --currency GBP)`]
+      : []),
     row('profiles (all)', n(t.profiles), '', null),
     row('events (all)', n(t.events), '', null),
     row('  simulated web', n(t.webEvents), '', null),

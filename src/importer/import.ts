@@ -107,7 +107,8 @@ interface Ctx {
   pending: EventRow[];
   inflight: Promise<void> | null;
   batchSize: number;
-  progressLabel: string;
+  /** Index of a `reason` column (the file is a rejects file), or -1. */
+  reasonColumn: number;
 }
 
 const sha = (s: string, n = 16) => createHash('sha1').update(s).digest('hex').slice(0, n);
@@ -159,7 +160,7 @@ export async function importFile(target: { store: Store; processor?: IdentityPro
     pending: [],
     inflight: null,
     batchSize: opts.batchSize ?? 5_000,
-    progressLabel: `import ${opts.kind}`,
+    reasonColumn: -1,
   };
 
   let size: number;
@@ -171,7 +172,9 @@ export async function importFile(target: { store: Store; processor?: IdentityPro
   const mapping = await readHeader(opts.file, opts.kind, overrides);
   summary.unusedColumns = mapping.unused;
   ctx.header = mapping.header;
-  if (rejectsPath) ctx.rejects = new CsvFileWriter(rejectsPath, [...mapping.header, 'reason']);
+  // A rejects file imported again keeps its shape: its own reason column gets the new reason.
+  ctx.reasonColumn = mapping.header.indexOf('reason');
+  if (rejectsPath) ctx.rejects = new CsvFileWriter(rejectsPath, ctx.reasonColumn >= 0 ? mapping.header : [...mapping.header, 'reason']);
   try {
     if (opts.kind === 'orders') await importOrders(ctx, mapping, size);
     else if (opts.kind === 'customers') await importCustomers(ctx, mapping, size);
@@ -269,8 +272,12 @@ async function* dataRows(ctx: Ctx, size: number, label: string, count: boolean):
 function reject(ctx: Ctx, row: string[], line: number, reason: string): void {
   ctx.summary.rowsRejected++;
   if (!ctx.rejects) return;
-  const padded = row.length < ctx.header.length ? [...row, ...Array(ctx.header.length - row.length).fill('')] : row;
-  ctx.rejects.write([...padded, `line ${line}: ${reason}`]);
+  const padded = row.length < ctx.header.length ? [...row, ...Array(ctx.header.length - row.length).fill('')] : [...row];
+  const text = `line ${line}: ${reason}`;
+  if (ctx.reasonColumn >= 0) {
+    padded[ctx.reasonColumn] = text;
+    ctx.rejects.write(padded);
+  } else ctx.rejects.write([...padded, text]);
 }
 
 function shapeError(ctx: Ctx, row: string[]): string | null {
@@ -616,7 +623,8 @@ const TRAIT_TYPES = new Set(['identify', 'group']);
 
 async function importEvents(ctx: Ctx, m: Mapping, size: number): Promise<void> {
   const used = new Set<number>([...m.fields.values(), ...m.extras.map((x) => x.index)]);
-  const free = m.header.map((h, i) => [h, i] as const).filter(([, i]) => !used.has(i));
+  // Columns no field uses become properties/traits; not the reason column of a rejects file being imported again.
+  const free = m.header.map((h, i) => [h, i] as const).filter(([, i]) => !used.has(i) && i !== ctx.reasonColumn);
   const seen = new Map<string, number>();
   for await (const b of dataRows(ctx, size, 'import events', true)) {
     for (let k = 0; k < b.rows.length; k++) {

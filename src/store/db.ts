@@ -84,6 +84,8 @@ async function openPostgres(opts: StoreOptions): Promise<Store> {
     max: opts.poolSize ?? 10,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
+  // An idle connection the server drops (restart, idle timeout) must not crash the process: the pool replaces it.
+  pool.on('error', () => undefined);
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   await migrateToLatest(db, 'postgres', schema);
   return {

@@ -222,6 +222,8 @@ export interface WebhookDeliveriesTable {
   webhook_id: string;
   event_id: string;
   event_type: string;
+  /** the person the event is about, if any (GDPR erasure) */
+  profile_id: string | null;
   /** the exact JSON body sent */
   payload: string;
   status: 'pending' | 'delivered' | 'failed' | 'cancelled';
