@@ -18,7 +18,7 @@ export class IdentityProcessor {
 
   constructor(
     private readonly store: Store,
-    private readonly opts: { batchSize?: number; pollMs?: number; log?: (msg: string, err?: unknown) => void } = {},
+    private readonly opts: { batchSize?: number; pollMs?: number; coalesceMs?: number; log?: (msg: string, err?: unknown) => void } = {},
   ) {}
 
   /** Called after each committed batch (the segment worker wakes on it). */
@@ -38,12 +38,39 @@ export class IdentityProcessor {
     tick();
   }
 
+  private pendingWake: NodeJS.Timeout | null = null;
+  private ingested = 0;
+  private processed = 0;
+
+  /** Events this process has written and not yet attributed (an estimate: other processes' writes are not in it). */
+  get backlog(): number {
+    return Math.max(0, this.ingested - this.processed);
+  }
+
+  /** The writer committed `n` new events. */
+  noteIngested(n: number): void {
+    this.ingested += n;
+  }
+
+  /**
+   * Runs the loop soon. A few milliseconds of coalescing turn a stream of small commits into fewer, larger batches
+   * (one transaction, one prefetch) at no visible cost to latency.
+   */
   wake(): void {
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
       return;
     }
+    if (this.pendingWake) return;
+    this.pendingWake = setTimeout(() => {
+      this.pendingWake = null;
+      this.startLoop();
+    }, this.opts.coalesceMs ?? 5);
+  }
+
+  private startLoop(): void {
+    if (this.stopped || this.running) return;
     this.running = this.loop().finally(() => {
       this.running = null;
       if (this.again && !this.stopped) {
@@ -89,11 +116,13 @@ export class IdentityProcessor {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.pendingWake) clearTimeout(this.pendingWake);
+    this.pendingWake = null;
     if (this.running) await this.running;
   }
 
   /** Processes up to batchSize unattributed events in one transaction; returns how many. */
-  async runBatch(limit = this.opts.batchSize ?? 1000): Promise<number> {
+  async runBatch(limit = this.opts.batchSize ?? 2000): Promise<number> {
     const n = await this.store.db.transaction().execute(async (tx) => {
       await lockIdentity(tx);
       const rows = (await tx
@@ -107,6 +136,7 @@ export class IdentityProcessor {
       await new IdentityBatch(this.store, tx).run(rows);
       return rows.length;
     });
+    this.processed += n;
     if (n > 0) for (const fn of this.listeners) fn();
     return n;
   }

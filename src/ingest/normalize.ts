@@ -132,6 +132,7 @@ function byteLength(s: string): number {
 // both backends store the same thing.
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, 'g');
+const UNSTORABLE_ESCAPE = /\\u0000|\\ud[89a-f]/i;
 function storable<T>(v: T): T {
   if (typeof v === 'string') return (UNSTORABLE.test(v) ? v.replace(UNSTORABLE_ALL, '\ufffd') : v) as T;
   if (Array.isArray(v)) return v.map(storable) as T;
@@ -148,7 +149,8 @@ export type Normalized = { ok: true; row: EventRow } | { ok: false; error: Field
 /** Validates and normalises one call of the given type (for batch items, `type` comes from the item). */
 export function normalizeCall(type: CallType, raw: unknown, nctx: NormalizeContext): Normalized {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, error: { field: '(event)', message: 'must be a JSON object' } };
-  const size = byteLength(JSON.stringify(raw));
+  const serialized = JSON.stringify(raw);
+  const size = byteLength(serialized);
   if (size > MAX_EVENT_BYTES) return { ok: false, error: { field: '(event)', message: `event is ${size} bytes; the limit is 32KB per event` } };
   const err = validateCall(type, raw);
   if (err) return { ok: false, error: err };
@@ -157,8 +159,10 @@ export function normalizeCall(type: CallType, raw: unknown, nctx: NormalizeConte
     const v = (raw as Record<string, unknown>)[f];
     if (typeof v === 'string' && UNSTORABLE.test(v)) return { ok: false, error: { field: f, message: 'must not contain U+0000 or unpaired surrogates' } };
   }
-  const call = storable(raw) as AnyCall;
-  const context: Record<string, unknown> = { ...storable(nctx.batchContext ?? {}), ...(call.context ?? {}) };
+  // JSON.stringify writes NUL and lone surrogates as \u escapes: only then is the deep copy needed.
+  const clean = !UNSTORABLE_ESCAPE.test(serialized);
+  const call = (clean ? raw : storable(raw)) as AnyCall;
+  const context: Record<string, unknown> = { ...(nctx.batchContext ? storable(nctx.batchContext) : {}), ...(call.context ?? {}) };
   const ts = correctedTimestamp(call, nctx.receivedAt, nctx.batchSentAt);
   if (typeof ts === 'object') return { ok: false, error: ts };
 

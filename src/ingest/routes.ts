@@ -57,6 +57,8 @@ function writeKeyOf(req: FastifyRequest, body: unknown): string | null {
 export interface IngestDeps {
   store: Store;
   writer: EventWriter;
+  /** Other reasons to refuse for now (the identity backlog); the writer's own queue is always checked. */
+  overloaded?: () => boolean;
 }
 
 export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps): Promise<void> {
@@ -79,7 +81,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps): Prom
   };
 
   const backpressure = () => {
-    if (deps.writer.overloaded) throw new HttpError(429, 'overloaded', 'ingestion is behind; retry later', undefined, { 'retry-after': '1' });
+    if (deps.writer.overloaded || deps.overloaded?.()) throw new HttpError(429, 'overloaded', 'ingestion is behind; retry later', undefined, { 'retry-after': '1' });
   };
 
   const single = (type: CallType) => async (req: FastifyRequest) => {

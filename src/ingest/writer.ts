@@ -33,15 +33,19 @@ export interface WriterOptions {
   maxQueuedRows?: number;
   /** Largest transaction (rows) one flush writes. */
   maxFlushRows?: number;
+  /** Commits in flight at once on PostgreSQL (SQLite: always one). */
+  maxInFlight?: number;
 }
 
 export class EventWriter {
   private queue: Pending[] = [];
   private queuedRows = 0;
-  private flushing: Promise<void> | null = null;
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
   private scheduled = false;
   private closed = false;
-  private listeners: (() => void)[] = [];
+  private listeners: ((inserted: number) => void)[] = [];
+  private readonly maxInFlight: number;
   private readonly maxQueued: number;
   private readonly maxFlush: number;
   private sqliteInsert?: (row: EventRow) => boolean;
@@ -52,6 +56,8 @@ export class EventWriter {
   ) {
     this.maxQueued = opts.maxQueuedRows ?? 50_000;
     this.maxFlush = opts.maxFlushRows ?? 5_000;
+    // SQLite has one writer; PostgreSQL overlaps one commit's fsync with the next transaction's work.
+    this.maxInFlight = store.sqlite ? 1 : (opts.maxInFlight ?? 2);
     if (store.sqlite) {
       const stmt = store.sqlite.prepare(
         `INSERT INTO events (${COLS.join(',')}) VALUES (${COLS.map(() => '?').join(',')}) ON CONFLICT (workspace_id, message_id) DO NOTHING`,
@@ -69,8 +75,8 @@ export class EventWriter {
     return this.queuedRows;
   }
 
-  /** Called after every commit (the identity processor wakes up on it). */
-  onCommit(fn: () => void): void {
+  /** Called after every commit with the number of new rows (the identity processor wakes up on it). */
+  onCommit(fn: (inserted: number) => void): void {
     this.listeners.push(fn);
   }
 
@@ -86,56 +92,64 @@ export class EventWriter {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.flushing) return;
+    if (this.scheduled) return;
     this.scheduled = true;
+    // setImmediate: every request that arrived in this turn of the event loop joins the same transaction.
     setImmediate(() => {
       this.scheduled = false;
-      void this.runFlushes();
+      this.pump();
     });
   }
 
-  private async runFlushes(): Promise<void> {
-    if (this.flushing) return;
-    this.flushing = (async () => {
-      while (this.queue.length) {
-        const take: Pending[] = [];
-        let n = 0;
-        while (this.queue.length && (n === 0 || n + this.queue[0]!.rows.length <= this.maxFlush)) {
-          const p = this.queue.shift()!;
-          take.push(p);
-          n += p.rows.length;
-        }
-        try {
-          const results = await this.commit(take.flatMap((p) => p.rows));
-          let i = 0;
-          for (const p of take) {
-            p.resolve(results.slice(i, i + p.rows.length));
-            i += p.rows.length;
-          }
-        } catch (e) {
-          // One bad request must not fail the others committed with it: retry each on its own (a failed commit
-          // rolled back completely, so nothing is written twice).
-          if (take.length === 1) take[0]!.reject(e);
-          else
-            for (const p of take) {
-              try {
-                p.resolve(await this.commit(p.rows));
-              } catch (err) {
-                p.reject(err);
-              }
-            }
-        } finally {
-          this.queuedRows -= n;
-        }
-        for (const fn of this.listeners) fn();
+  /** Starts commits while there is work and a free slot (one on SQLite, a few on PostgreSQL). */
+  private pump(): void {
+    while (this.queue.length && this.inFlight < this.maxInFlight) {
+      const take: Pending[] = [];
+      let n = 0;
+      while (this.queue.length && (n === 0 || n + this.queue[0]!.rows.length <= this.maxFlush)) {
+        const p = this.queue.shift()!;
+        take.push(p);
+        n += p.rows.length;
       }
-    })();
+      this.inFlight++;
+      void this.commitGroup(take).then((inserted) => {
+        this.inFlight--;
+        this.queuedRows -= n;
+        for (const fn of this.listeners) fn(inserted);
+        if (this.queue.length) this.pump();
+        else if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+      });
+    }
+  }
+
+  /** Commits a group; answers every request in it. Returns how many rows were new. Never rejects. */
+  private async commitGroup(take: Pending[]): Promise<number> {
     try {
-      await this.flushing;
-    } finally {
-      this.flushing = null;
-      // A write that arrived between the loop's last check and this point must not wait for the next write.
-      if (this.queue.length) this.schedule();
+      const results = await this.commit(take.flatMap((p) => p.rows));
+      let i = 0;
+      for (const p of take) {
+        p.resolve(results.slice(i, i + p.rows.length));
+        i += p.rows.length;
+      }
+      return results.filter(Boolean).length;
+    } catch (e) {
+      // One bad request must not fail the others committed with it: retry each on its own (a failed commit rolled
+      // back completely, so nothing is written twice).
+      if (take.length === 1) {
+        take[0]!.reject(e);
+        return 0;
+      }
+      let inserted = 0;
+      for (const p of take) {
+        try {
+          const r = await this.commit(p.rows);
+          inserted += r.filter(Boolean).length;
+          p.resolve(r);
+        } catch (err) {
+          p.reject(err);
+        }
+      }
+      return inserted;
     }
   }
 
@@ -187,9 +201,10 @@ export class EventWriter {
 
   /** Waits until everything queued so far is committed. */
   async flush(): Promise<void> {
-    while (this.queue.length || this.flushing) {
-      if (this.flushing) await this.flushing;
-      else await this.runFlushes();
+    while (this.queue.length || this.inFlight) {
+      const idle = new Promise<void>((r) => this.idleWaiters.push(r));
+      this.pump();
+      await idle;
     }
   }
 

@@ -304,8 +304,12 @@ export class SegmentEngine {
 
     await this.writeTimers(tx, ws, timerDeletes, timerInserts);
     for (let i = 0; i < enter.length; i += 400) await tx.insertInto('segment_members').values(enter.slice(i, i + 400)).onConflict((oc) => oc.doNothing()).execute();
-    for (const l of leave) {
-      await tx.deleteFrom('segment_members').where('workspace_id', '=', ws).where('segment_id', '=', l.segment).where('profile_id', '=', l.profile).execute();
+    const leaveBySegment = new Map<string, string[]>();
+    for (const l of leave) (leaveBySegment.get(l.segment) ?? leaveBySegment.set(l.segment, []).get(l.segment)!).push(l.profile);
+    for (const [segment, profiles] of leaveBySegment) {
+      for (let i = 0; i < profiles.length; i += 400) {
+        await tx.deleteFrom('segment_members').where('workspace_id', '=', ws).where('segment_id', '=', segment).where('profile_id', 'in', profiles.slice(i, i + 400)).execute();
+      }
     }
     const events = changes.map((c) => ({
       workspace_id: ws,
@@ -335,10 +339,12 @@ export class SegmentEngine {
     deletes: { profile: string; segment: string }[],
     inserts: { workspace_id: string; profile_id: string; segment_id: string; due_at: number }[],
   ): Promise<void> {
-    const byProfile = new Map<string, string[]>();
-    for (const d of deletes) (byProfile.get(d.profile) ?? byProfile.set(d.profile, []).get(d.profile)!).push(d.segment);
-    for (const [profile, segments] of byProfile) {
-      await tx.deleteFrom('segment_timers').where('workspace_id', '=', ws).where('profile_id', '=', profile).where('segment_id', 'in', segments).execute();
+    const bySegment = new Map<string, string[]>();
+    for (const d of deletes) (bySegment.get(d.segment) ?? bySegment.set(d.segment, []).get(d.segment)!).push(d.profile);
+    for (const [segment, profiles] of bySegment) {
+      for (let i = 0; i < profiles.length; i += 400) {
+        await tx.deleteFrom('segment_timers').where('workspace_id', '=', ws).where('segment_id', '=', segment).where('profile_id', 'in', profiles.slice(i, i + 400)).execute();
+      }
     }
     for (let i = 0; i < inserts.length; i += 400) {
       await tx

@@ -57,7 +57,21 @@ async function openSqlite(opts: StoreOptions): Promise<Store> {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('cache_size = -65536');
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+  // Kysely prepares every query anew; better-sqlite3 statements are reusable, so keep the recent ones.
+  const statements = new Map<string, SQLite.Statement>();
+  const cached = {
+    close: () => sqlite.close(),
+    prepare: (text: string) => {
+      let st = statements.get(text);
+      if (!st) {
+        if (statements.size >= 1000) statements.clear();
+        st = sqlite.prepare(text);
+        statements.set(text, st);
+      }
+      return st;
+    },
+  };
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: cached as unknown as SQLite.Database }) });
   await migrateToLatest(db, 'sqlite');
   return {
     db,
