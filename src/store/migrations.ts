@@ -57,10 +57,12 @@ const migrations: Record<string, Builder> = {
       .execute();
     // messageId is the idempotency key, per workspace.
     await db.schema.createIndex('events_message').unique().on('events').columns(['workspace_id', 'message_id']).execute();
+    // Partial: a freshly ingested event (profile_id still null) costs no entry here until it is attributed.
     await db.schema
       .createIndex('events_profile_time')
       .on('events')
       .columns(['workspace_id', 'profile_id', 'timestamp', 'seq'])
+      .where(sql.ref('profile_id'), 'is not', null)
       .execute();
     // The identity processor's work queue: only rows not yet attributed are in this index.
     await db.schema.createIndex('events_unprocessed').on('events').column('seq').where(sql.ref('profile_id'), 'is', null).execute();
