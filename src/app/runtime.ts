@@ -3,12 +3,19 @@ import { type Store, type StoreOptions, openStore } from '../store/db.ts';
 import { EventWriter, type WriterOptions } from '../ingest/writer.ts';
 import { IdentityProcessor } from '../identity/processor.ts';
 import { type Clock, SegmentEngine } from '../segments/engine.ts';
+import { type WebhookService, openWebhooks } from '../webhooks/service.ts';
+
+/** Past this many written-but-unattributed events, new events are refused with 429 until identity catches up. */
+const MAX_IDENTITY_BACKLOG = 500_000;
 
 export interface Runtime {
   store: Store;
   writer: EventWriter;
   processor: IdentityProcessor;
   segments: SegmentEngine;
+  webhooks: WebhookService;
+  /** Ingestion should answer 429: the writer's queue or the identity backlog is past its bound. */
+  overloaded(): boolean;
   close(): Promise<void>;
 }
 
@@ -26,22 +33,30 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const writer = new EventWriter(store, opts.writer);
   const processor = new IdentityProcessor(store, { log: opts.log });
   const segments = new SegmentEngine(store, { log: opts.log, clock: opts.clock });
+  const webhooks = await openWebhooks(store, segments, { log: opts.log, clock: opts.clock });
   if (opts.workers !== false) {
-    writer.onCommit(() => processor.wake());
+    writer.onCommit((n) => {
+      processor.noteIngested(n);
+      processor.wake();
+    });
     processor.onCommit(() => segments.wake());
     processor.start();
     segments.start();
+    webhooks.start();
   }
   return {
     store,
     writer,
     processor,
     segments,
+    webhooks,
+    overloaded: () => writer.overloaded || processor.backlog > MAX_IDENTITY_BACKLOG,
     async close() {
       // Order matters: finish acknowledged writes, let the processor finish its batch, then close the store.
       await writer.close();
       await processor.stop();
       await segments.stop();
+      await webhooks.stop();
       await store.close();
     },
   };

@@ -7,6 +7,7 @@ import { ingestRoutes } from '../ingest/routes.ts';
 import { identityRoutes } from '../identity/routes.ts';
 import { profileRoutes } from '../profiles/routes.ts';
 import { segmentRoutes } from '../segments/routes.ts';
+import { webhookRoutes } from '../webhooks/routes.ts';
 import { workspaceRoutes } from '../workspaces/routes.ts';
 import { requireAdminKey } from './auth.ts';
 import { installErrorHandler } from './errors.ts';
@@ -48,7 +49,7 @@ export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promis
     return { status: 'ok', store: rt.store.dialect, ingestQueue: rt.writer.queued };
   });
 
-  await app.register(async (scope) => ingestRoutes(scope, { store: rt.store, writer: rt.writer }));
+  await app.register(async (scope) => ingestRoutes(scope, { store: rt.store, writer: rt.writer, overloaded: () => rt.overloaded?.() ?? false }));
 
   if (opts.api !== false) {
     await app.register(
@@ -61,6 +62,7 @@ export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promis
         await api.register(profileRoutes, { store: rt.store });
         await api.register(identityRoutes, { store: rt.store });
         await api.register(segmentRoutes, { store: rt.store, engine: rt.segments });
+        await api.register(webhookRoutes, { webhooks: rt.webhooks });
       },
       { prefix: '/api' },
     );

@@ -5,6 +5,7 @@ import { fromJson, toJson } from '../store/json.ts';
 import { lockIdentity } from '../identity/graph.ts';
 import { readProfile } from './read.ts';
 import { enqueueSegmentWork } from '../segments/engine.ts';
+import { forgetWebhookDeliveries } from '../webhooks/service.ts';
 
 export const DELETED_PROFILE = 'deleted';
 
@@ -82,6 +83,7 @@ export async function deleteProfile(store: Store, ws: string, canonicalId: strin
     await tx.deleteFrom('profiles').where('workspace_id', '=', ws).where('id', 'in', members).execute();
     await tx.deleteFrom('list_members').where('workspace_id', '=', ws).where('profile_id', 'in', members).execute();
     await tx.deleteFrom('profile_rfm').where('workspace_id', '=', ws).where('profile_id', 'in', members).execute();
+    await forgetWebhookDeliveries(tx, ws, members); // payloads carry their identifiers
     // The segment worker sees the person is gone and removes their memberships and timers.
     await enqueueSegmentWork(tx, ws, new Map(members.map((m) => [m, new Set(['all'])])));
     const counts = { events: Number(ev.numUpdatedRows), profiles: members.length };

@@ -71,7 +71,17 @@ export class SegmentEngine {
     return (this.opts.clock ?? Date.now)();
   }
 
-  /** In-process subscribers (journeys, webhooks) receive every change after it is committed. */
+  private txSubscribers: ((tx: Tx, changes: MembershipChange[]) => Promise<void>)[] = [];
+
+  /** Outboxes (webhooks): run inside the transaction that writes the changes, so their rows commit or roll back with them. */
+  subscribeInTransaction(fn: (tx: Tx, changes: MembershipChange[]) => Promise<void>): () => void {
+    this.txSubscribers.push(fn);
+    return () => {
+      this.txSubscribers = this.txSubscribers.filter((s) => s !== fn);
+    };
+  }
+
+  /** In-process subscribers (journeys) receive every change after it is committed. */
   subscribe(fn: (c: MembershipChange) => void): () => void {
     this.subscribers.push(fn);
     return () => {
@@ -330,6 +340,7 @@ export class SegmentEngine {
       currency: null,
     }));
     for (let i = 0; i < events.length; i += 200) await tx.insertInto('events').values(events.slice(i, i + 200)).execute();
+    if (changes.length) for (const s of this.txSubscribers) await s(tx, changes);
     return changes;
   }
 
