@@ -179,6 +179,21 @@ describe.each(BACKENDS)('segments (%s)', (backend) => {
     expect((await o.api('DELETE', '/api/computed-properties/candle_spend_30d')).status).toBe(409);
   });
 
+  it('near a named store location; moving the store recomputes', async () => {
+    expect((await o.api('PUT', '/api/locations/berlin-mitte', { name: 'Berlin Mitte', lat: 91, lon: 0 })).status).toBe(400);
+    expect((await o.api('PUT', '/api/locations/berlin-mitte', { name: 'Berlin Mitte', lat: 52.52, lon: 13.405 })).status).toBe(200);
+    expect((await o.api('POST', '/api/segments', { name: 'x', definition: { kind: 'geo', near: { location: 'nowhere', km: 5 } } })).status).toBe(400);
+    await o.track('/v1/identify', { userId: 'near-1', traits: { address: { city: 'Berlin', latitude: 52.5, longitude: 13.45 } }, timestamp: iso(now) });
+    await o.track('/v1/identify', { userId: 'far-1', traits: { address: { city: 'Munich', latitude: 48.14, longitude: 11.58 } }, timestamp: iso(now) });
+    await o.settle();
+    const seg = await create('Near the Berlin store', { kind: 'geo', near: { km: 10, location: 'berlin-mitte' } });
+    expect(await members(seg.id)).toEqual([await pid('near-1')]);
+    expect((await o.api('DELETE', '/api/locations/berlin-mitte')).status).toBe(409);
+    await o.api('PUT', '/api/locations/berlin-mitte', { name: 'Munich now', lat: 48.137, lon: 11.575 });
+    await o.rt.segments.recompute('default');
+    expect(await members(seg.id)).toEqual([await pid('far-1')]);
+  });
+
   it('RFM stages for every customer, usable in segments', async () => {
     const r = await o.api('POST', '/api/rfm/recompute');
     expect(r.status).toBe(200);

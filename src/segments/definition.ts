@@ -80,15 +80,22 @@ const GeoCondition = Type.Object(
     kind: Type.Literal('geo'),
     country: Type.Optional(Type.Array(Type.String({ maxLength: 100 }), { minItems: 1, maxItems: 300 })),
     city: Type.Optional(Type.Array(Type.String({ maxLength: 100 }), { minItems: 1, maxItems: 300 })),
+    /** within km of a point, or of a named location (a store: POST /api/locations) */
     near: Type.Optional(
-      Type.Object(
-        {
-          lat: Type.Number({ minimum: -90, maximum: 90 }),
-          lon: Type.Number({ minimum: -180, maximum: 180 }),
-          km: Type.Number({ exclusiveMinimum: 0, maximum: 20_000 }),
-        },
-        { additionalProperties: false },
-      ),
+      Type.Union([
+        Type.Object(
+          {
+            lat: Type.Number({ minimum: -90, maximum: 90 }),
+            lon: Type.Number({ minimum: -180, maximum: 180 }),
+            km: Type.Number({ exclusiveMinimum: 0, maximum: 20_000 }),
+          },
+          { additionalProperties: false },
+        ),
+        Type.Object(
+          { location: Type.String({ minLength: 1, maxLength: 100 }), km: Type.Number({ exclusiveMinimum: 0, maximum: 20_000 }) },
+          { additionalProperties: false },
+        ),
+      ]),
     ),
   },
   { additionalProperties: false },
@@ -332,4 +339,11 @@ export function referencedSegments(c: Condition): string[] {
     default:
       return [];
   }
+}
+
+/** Every leaf condition of a tree. */
+export function leaves(c: Condition): LeafCondition[] {
+  if (c.kind === 'and' || c.kind === 'or') return c.conditions.flatMap(leaves);
+  if (c.kind === 'not') return leaves(c.condition);
+  return [c];
 }

@@ -169,7 +169,8 @@ function evalGeo(c: Extract<Condition, { kind: 'geo' }>, f: ProfileFacts): boole
   if (c.city && !(loc.city && c.city.some((x) => x.toLowerCase() === loc.city!.toLowerCase()))) return false;
   if (c.near) {
     if (loc.lat === undefined || loc.lon === undefined) return false;
-    if (haversineKm(c.near.lat, c.near.lon, loc.lat, loc.lon) > c.near.km) return false;
+    const at = 'location' in c.near ? f.locations?.[c.near.location] : c.near;
+    if (!at || haversineKm(at.lat, at.lon, loc.lat, loc.lon) > c.near.km) return false;
   }
   return true;
 }
@@ -456,7 +457,7 @@ function labelOf(n: Condition): string {
     case 'last_performed':
       return `${n.kind.replace('_', ' ')} ${n.event} ${n.op}${n.value ? ` ${n.value}` : ''}${w(n.window)}`;
     case 'geo':
-      return `geo ${[n.country && `country in ${n.country.join(', ')}`, n.city && `city in ${n.city.join(', ')}`, n.near && `within ${n.near.km} km of ${n.near.lat},${n.near.lon}`].filter(Boolean).join(' and ')}`;
+      return `geo ${[n.country && `country in ${n.country.join(', ')}`, n.city && `city in ${n.city.join(', ')}`, n.near && `within ${n.near.km} km of ${'location' in n.near ? n.near.location : `${n.near.lat},${n.near.lon}`}`].filter(Boolean).join(' and ')}`;
     case 'reachable':
       return `reachable on ${n.channel}${n.topic ? ` (${n.topic})` : ''}`;
     case 'engagement':

@@ -33,6 +33,8 @@ export interface ProfileFacts {
   segments: Set<string>;
   lists: Set<string>;
   rfm?: RfmScores;
+  /** The workspace's named locations (stores), by id. */
+  locations?: Record<string, { lat: number; lon: number }>;
   /** The workspace's user-defined computed properties, by name. */
   custom?: Record<string, import('./definition.ts').CustomProperty>;
 }

@@ -113,8 +113,12 @@ export async function loadFacts(tx: Tx, ws: string, canonicalIds: string[], need
     }
   }
   const custom = await loadCustomProperties(tx, ws);
+  const locations = Object.fromEntries(
+    (await tx.selectFrom('locations').select(['id', 'lat', 'lon']).where('workspace_id', '=', ws).execute()).map((l) => [l.id, { lat: l.lat, lon: l.lon }]),
+  );
   for (const f of out.values()) {
     f.custom = custom;
+    f.locations = locations;
     f.events.sort((a, b) => a.ts - b.ts);
     f.location = locationOf(f.traits, lastLocation.get(f.profileId)?.loc);
   }

@@ -4,9 +4,9 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../app/errors.ts';
 import type { Store } from '../store/db.ts';
-import { fromJson } from '../store/json.ts';
+import { fromJson, toJson } from '../store/json.ts';
 import { csvLine } from '../importer/csv.ts';
-import { Condition, CustomProperty } from './definition.ts';
+import { Condition, type Condition as ConditionT, CustomProperty, leaves } from './definition.ts';
 import { deleteCustom, listCustom, profileComputed, putCustom } from './computed.ts';
 import type { SegmentEngine } from './engine.ts';
 import { changeListMembers, createList, uploadListCsv } from './lists.ts';
@@ -221,6 +221,59 @@ export async function segmentRoutes(app: FastifyInstance, { store, engine }: { s
     const p = await store.db.selectFrom('profiles').select('canonical_id').where('workspace_id', '=', req.workspaceId).where('id', '=', id).executeTakeFirst();
     if (!p) throw new HttpError(404, 'not_found', `profile ${id} not found`);
     return profileComputed(store, engine, req.workspaceId, p.canonical_id);
+  });
+
+  app.get('/locations', { schema: { tags, summary: 'Named locations (stores) that geo conditions can use' } }, async (req) => ({
+    locations: (await store.db.selectFrom('locations').selectAll().where('workspace_id', '=', req.workspaceId).orderBy('id').execute()).map((l) => ({
+      id: l.id,
+      name: l.name,
+      lat: l.lat,
+      lon: l.lon,
+      address: fromJson(l.address),
+    })),
+  }));
+
+  app.put(
+    '/locations/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Define or move a named location; segments that use it are recomputed',
+        params: Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,100}$' }) }),
+        body: Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: 200 }),
+            lat: Type.Number({ minimum: -90, maximum: 90 }),
+            lon: Type.Number({ minimum: -180, maximum: 180 }),
+            address: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: string };
+      const b = req.body as { name: string; lat: number; lon: number; address?: Record<string, unknown> };
+      await store.db
+        .insertInto('locations')
+        .values({ workspace_id: req.workspaceId, id, name: b.name, lat: b.lat, lon: b.lon, address: toJson(b.address ?? {}), created_at: Date.now() })
+        .onConflict((oc) => oc.columns(['workspace_id', 'id']).doUpdateSet({ name: b.name, lat: b.lat, lon: b.lon, address: toJson(b.address ?? {}) }))
+        .execute();
+      engine.invalidate(req.workspaceId);
+      engine.recompute(req.workspaceId).catch(() => undefined);
+      return { id, ...b };
+    },
+  );
+
+  app.delete('/locations/:id', { schema: { tags, summary: 'Delete a location (refused while a segment uses it)', params: IdParams } }, async (req) => {
+    const { id } = req.params as { id: string };
+    const users = (await store.db.selectFrom('segments').select(['id', 'definition']).where('workspace_id', '=', req.workspaceId).where('status', '=', 'active').execute()).filter((sg) =>
+      leaves(fromJson<ConditionT>(sg.definition)).some((l) => l.kind === 'geo' && l.near && 'location' in l.near && l.near.location === id),
+    );
+    if (users.length) throw new HttpError(409, 'conflict', `location ${id} is used by segments ${users.map((u) => u.id).join(', ')}`);
+    const r = await store.db.deleteFrom('locations').where('workspace_id', '=', req.workspaceId).where('id', '=', id).executeTakeFirst();
+    if (!Number(r.numDeletedRows)) throw new HttpError(404, 'not_found', `location ${id} not found`);
+    return { deleted: id };
   });
 
   app.post('/rfm/recompute', { schema: { tags, summary: 'Recompute RFM scores and stages now; returns stage counts' } }, async (req) => ({

@@ -3,7 +3,7 @@ import type { Store } from '../store/db.ts';
 import { newId } from '../store/ids.ts';
 import { fromJson, toJson } from '../store/json.ts';
 import { HttpError } from '../app/errors.ts';
-import { type Condition, checkDefinition, referencedSegments } from './definition.ts';
+import { type Condition, checkDefinition, leaves, referencedSegments } from './definition.ts';
 import { type Deps, dependencies, topoOrder } from './deps.ts';
 import type { SegmentEngine } from './engine.ts';
 import { type Explanation, evaluate, explain } from './evaluate.ts';
@@ -34,10 +34,15 @@ async function validate(store: Store, ws: string, def: unknown, selfId?: string)
   const err = checkDefinition(def);
   if (err) throw new HttpError(400, 'invalid_definition', `definition.${err.path}: ${err.message}`, `definition.${err.path}`);
   const d = def as Condition;
-  const customs = [...JSON.stringify(d).matchAll(/"property":"custom\.([^"]+)"/g)].map((m) => m[1]!);
+  const customs = leaves(d).flatMap((l) => (l.kind === 'computed' && l.property.startsWith('custom.') ? [l.property.slice(7)] : []));
   if (customs.length) {
     const known = new Set((await store.db.selectFrom('computed_properties').select('name').where('workspace_id', '=', ws).execute()).map((r) => r.name));
     for (const c of customs) if (!known.has(c)) throw new HttpError(400, 'invalid_definition', `definition refers to unknown computed property custom.${c}`, 'definition');
+  }
+  const places = leaves(d).flatMap((l) => (l.kind === 'geo' && l.near && 'location' in l.near ? [l.near.location] : []));
+  if (places.length) {
+    const known = new Set((await store.db.selectFrom('locations').select('id').where('workspace_id', '=', ws).execute()).map((r) => r.id));
+    for (const p of places) if (!known.has(p)) throw new HttpError(400, 'invalid_definition', `definition refers to unknown location ${p}`, 'definition');
   }
   const refs = referencedSegments(d);
   if (refs.length) {

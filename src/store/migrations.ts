@@ -171,6 +171,20 @@ const migrations: Record<string, Builder> = {
   },
   '0002_segments': segmentsMigration,
   '0003_webhooks': webhooksMigration,
+  '0004_locations': async (db, dialect) => {
+    // Named places (stores) that geo conditions can measure distance from.
+    await db.schema
+      .createTable('locations')
+      .addColumn('workspace_id', 'text', (c) => c.notNull())
+      .addColumn('id', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('lat', 'double precision', (c) => c.notNull())
+      .addColumn('lon', 'double precision', (c) => c.notNull())
+      .addColumn('address', sql.raw(dialect === 'postgres' ? 'jsonb' : 'text'), (c) => c.notNull())
+      .addColumn('created_at', dialect === 'postgres' ? 'bigint' : 'integer', (c) => c.notNull())
+      .addPrimaryKeyConstraint('locations_pk', ['workspace_id', 'id'])
+      .execute();
+  },
 };
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect, pgSchema?: string): Promise<string[]> {

@@ -257,7 +257,18 @@ export interface ComputedPropertiesTable {
   updated_at: number;
 }
 
+export interface LocationsTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  lat: number;
+  lon: number;
+  address: Json;
+  created_at: number;
+}
+
 export interface DB {
+  locations: LocationsTable;
   computed_properties: ComputedPropertiesTable;
   settings: SettingsTable;
   webhooks: WebhooksTable;
