@@ -295,8 +295,9 @@ export class SegmentEngine {
         const dueAt = p.segments.has(seg.id) ? undefined : p.at?.get(seg.id);
         const r = evaluate(seg.definition, f, now);
         const was = f.segments.has(seg.id);
-        timerDeletes.push({ profile: pid, segment: seg.id });
+        // A new due time replaces the old one (upsert); only a pair with no next change loses its timer.
         if (r.next !== null) timerInserts.push({ workspace_id: ws, profile_id: pid, segment_id: seg.id, due_at: r.next });
+        else timerDeletes.push({ profile: pid, segment: seg.id });
         if (r.value === was) continue;
         const at = dueAt !== undefined ? Math.min(dueAt, now) : now;
         if (r.value) {
