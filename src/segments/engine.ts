@@ -260,6 +260,12 @@ export class SegmentEngine {
   ): Promise<MembershipChange[]> {
     const ids = [...plan.keys()];
     const facts = await loadFacts(tx, ws, ids, factNeeds(segs.map((s) => s.deps)));
+    // Timers that exist now: only those can need deleting (most evaluations have none to delete).
+    const hasTimer = new Set<string>();
+    for (let i = 0; i < ids.length; i += 400) {
+      const rows = await tx.selectFrom('segment_timers').select(['profile_id', 'segment_id']).where('workspace_id', '=', ws).where('profile_id', 'in', ids.slice(i, i + 400)).execute();
+      for (const r of rows) hasTimer.add(`${r.profile_id}\u0000${r.segment_id}`);
+    }
     const changes: MembershipChange[] = [];
     const byId = new Map(segs.map((s) => [s.id, s]));
     const timerDeletes: { profile: string; segment: string }[] = [];
@@ -297,7 +303,7 @@ export class SegmentEngine {
         const was = f.segments.has(seg.id);
         // A new due time replaces the old one (upsert); only a pair with no next change loses its timer.
         if (r.next !== null) timerInserts.push({ workspace_id: ws, profile_id: pid, segment_id: seg.id, due_at: r.next });
-        else timerDeletes.push({ profile: pid, segment: seg.id });
+        else if (hasTimer.has(`${pid}\u0000${seg.id}`)) timerDeletes.push({ profile: pid, segment: seg.id });
         if (r.value === was) continue;
         const at = dueAt !== undefined ? Math.min(dueAt, now) : now;
         if (r.value) {
@@ -405,6 +411,12 @@ export class SegmentEngine {
       });
       this.publish(changes);
       total += ids.length;
+      // A recompute can grow membership and timer tables from nothing to millions of rows: keep PostgreSQL's
+      // statistics current so its plans stay index lookups (a plan made for an empty table is a scan).
+      if (this.store.dialect === 'postgres' && (total === pageSize * 4 || total % (pageSize * 200) === 0)) {
+        await sql`ANALYZE segment_members`.execute(this.store.db);
+        await sql`ANALYZE segment_timers`.execute(this.store.db);
+      }
       if (!page.length) return total;
       after = ids[ids.length - 1]!;
     }
