@@ -2,6 +2,7 @@
 // profiles as the event's identifiers demand. It runs behind the ingest writer (events are durable first, then
 // attributed within milliseconds), in batches, one processor at a time across all processes (the identity lock), so
 // two requests that link the same people can never race into two merges.
+import { sql } from 'kysely';
 import type { Store } from '../store/db.ts';
 import { type EventIn, IdentityBatch } from './batch.ts';
 import { lockIdentity } from './graph.ts';
@@ -136,8 +137,14 @@ export class IdentityProcessor {
       await new IdentityBatch(this.store, tx).run(rows);
       return rows.length;
     });
+    const before = this.processed;
     this.processed += n;
     if (n > 0) for (const fn of this.listeners) fn();
+    // Tables that grow from nothing under load need fresh PostgreSQL statistics, or plans made for an empty table
+    // (scans) stay in use until autovacuum gets round to it.
+    if (this.store.dialect === 'postgres' && n > 0 && (Math.floor(before / 200_000) !== Math.floor(this.processed / 200_000) || (before < 20_000 && this.processed >= 20_000))) {
+      for (const t of ['events', 'profiles', 'identifiers']) await sql.raw(`ANALYZE ${t}`).execute(this.store.db);
+    }
     return n;
   }
 }
