@@ -1,5 +1,6 @@
-// Benchmark dispatcher: `npm run bench -- ingest-batch|ingest-single|import|all [--backend sqlite|postgres|both]
-// [--duration N] [--rounds N] [--connections N] [--omnia-only]`. See docs/benchmarks.md.
+// Benchmark dispatcher: `npm run bench -- ingest-batch|ingest-single|import|all|segment-latency|segment-timers|
+// segment-recompute|segments [--backend sqlite|postgres|both] [--duration N] [--rounds N] [--connections N]
+// [--omnia-only] …`. See docs/benchmarks.md.
 //
 // Every figure is printed with a ratio against a baseline measured in the same run (medians of alternating rounds);
 // nothing here asserts on timings.
@@ -7,19 +8,35 @@ import { parseArgs } from 'node:util';
 import { type Backend, type BenchOptions, PG_ADMIN_URL, dropAllDatabases, loadAvg, log, machine, pgSettings } from './lib/common.ts';
 import { benchIngest } from './ingest.ts';
 import { benchImport } from './import.ts';
+import { benchSegmentLatency } from './segments-latency.ts';
+import { benchSegmentTimers } from './segments-timers.ts';
+import { benchSegmentRecompute } from './segments-recompute.ts';
 
 const USAGE = `usage: npm run bench -- ingest-batch|ingest-single|import|all [options]
+       npm run bench -- segment-latency|segment-timers|segment-recompute|segments [options]
+
+  all = ingest-batch, ingest-single, import; segments = segment-latency, segment-timers, segment-recompute
 
   --backend sqlite|postgres|both   store(s) to measure (default both)
-  --duration N                     seconds per measured round of the HTTP benchmarks (default 5)
+  --duration N                     seconds per measured round of the HTTP benchmarks (default 5;
+                                   segment-latency: seconds of load, default 10)
   --rounds N                       measured rounds per contender, alternating (default 3)
   --connections N                  autocannon connections (default 50)
   --omnia-only                     skip the baselines (for profiling Omnia, e.g. node --cpu-prof)
   --no-identity                    diagnostic: Omnia without its identity processor (production runs it)
 
+  segment-latency:   --rate N (events/s, default 2000), --batch N (events/request, default 20), --warmup N (s, default 2)
+  segment-timers:    --timers N (expiries, default 100000), --spread N (s over which they fall due, default 60),
+                     --lead N (s between the end of loading and the first due time, default 25)
+  segment-recompute: --profiles N (default 1000000), --events N (default 10000000)
+
 PostgreSQL: ${PG_ADMIN_URL} (override with OMNIA_BENCH_PG_URL); a fresh database is created and dropped per benchmark.`;
 
-const BENCHES = ['ingest-batch', 'ingest-single', 'import'] as const;
+const BENCHES = ['ingest-batch', 'ingest-single', 'import', 'segment-latency', 'segment-timers', 'segment-recompute'] as const;
+const GROUPS: Record<string, BenchName[]> = {
+  all: ['ingest-batch', 'ingest-single', 'import'],
+  segments: ['segment-latency', 'segment-timers', 'segment-recompute'],
+};
 type BenchName = (typeof BENCHES)[number];
 
 async function main(argv: string[]): Promise<number> {
@@ -28,11 +45,19 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       backend: { type: 'string', default: 'both' },
-      duration: { type: 'string', default: '5' },
+      duration: { type: 'string' },
       rounds: { type: 'string', default: '3' },
       connections: { type: 'string', default: '50' },
       'omnia-only': { type: 'boolean', default: false },
       'no-identity': { type: 'boolean', default: false },
+      rate: { type: 'string', default: '2000' },
+      batch: { type: 'string', default: '20' },
+      warmup: { type: 'string', default: '2' },
+      timers: { type: 'string', default: '100000' },
+      spread: { type: 'string', default: '60' },
+      lead: { type: 'string', default: '25' },
+      profiles: { type: 'string', default: '1000000' },
+      events: { type: 'string', default: '10000000' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -41,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
-  if (name !== 'all' && !(BENCHES as readonly string[]).includes(name)) {
+  if (!(name in GROUPS) && !(BENCHES as readonly string[]).includes(name)) {
     console.error(`unknown benchmark "${name}"\n\n${USAGE}`);
     return 2;
   }
@@ -57,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
   };
   const opts: BenchOptions = {
     backends: backend === 'both' ? ['sqlite', 'postgres'] : [backend as Backend],
-    duration: num(values.duration, '--duration', 1),
+    duration: num(values.duration ?? '5', '--duration', 1),
     rounds: Math.round(num(values.rounds, '--rounds', 1)),
     connections: Math.round(num(values.connections, '--connections', 1)),
     omniaOnly: values['omnia-only']!,
@@ -65,13 +90,39 @@ async function main(argv: string[]): Promise<number> {
     pgAdminUrl: PG_ADMIN_URL,
   };
 
-  const names: BenchName[] = name === 'all' ? [...BENCHES] : [name as BenchName];
+  const names: BenchName[] = GROUPS[name] ?? [name as BenchName];
   const header = [`Omnia benchmarks, ${new Date().toISOString()}`, `machine: ${machine()}, load average at start ${loadAvg()}`];
   if (opts.backends.includes('postgres')) header.push(`store: ${await pgSettings(opts.pgAdminUrl)} on the same machine; SQLite via better-sqlite3`);
   console.log(header.join('\n'));
   for (const n of names) {
     log(`\n== ${n} ==`);
-    const out = n === 'import' ? await benchImport(opts) : await benchIngest(n === 'ingest-batch' ? 'batch' : 'single', opts);
+    let out: string;
+    if (n === 'import') out = await benchImport(opts);
+    else if (n === 'segment-latency') {
+      out = await benchSegmentLatency({
+        backends: opts.backends,
+        durationS: num(values.duration ?? '10', '--duration', 1),
+        warmupS: num(values.warmup, '--warmup', 0),
+        rate: num(values.rate, '--rate', 1),
+        batch: Math.round(num(values.batch, '--batch', 1)),
+        pgAdminUrl: opts.pgAdminUrl,
+      });
+    } else if (n === 'segment-timers') {
+      out = await benchSegmentTimers({
+        backends: opts.backends,
+        timers: Math.round(num(values.timers, '--timers', 1)),
+        spreadS: num(values.spread, '--spread', 1),
+        leadS: num(values.lead, '--lead', 5),
+        pgAdminUrl: opts.pgAdminUrl,
+      });
+    } else if (n === 'segment-recompute') {
+      out = await benchSegmentRecompute({
+        backends: opts.backends,
+        profiles: Math.round(num(values.profiles, '--profiles', 100)),
+        events: Math.round(num(values.events, '--events', 100)),
+        pgAdminUrl: opts.pgAdminUrl,
+      });
+    } else out = await benchIngest(n === 'ingest-batch' ? 'batch' : 'single', opts);
     console.log(`\n${out}\n(load average after ${n}: ${loadAvg()})`);
   }
   return 0;
