@@ -427,9 +427,15 @@ export class WebhookService {
    * changes, so a crash can never commit a change without its webhook (or the reverse).
    */
   attach(segments: SegmentEngine): () => void {
-    return segments.subscribeInTransaction(async (tx, changes) => {
-      if ((await this.enqueueChanges(changes, tx)) > 0) setImmediate(() => this.wake());
+    const offTx = segments.subscribeInTransaction(async (tx, changes) => {
+      await this.enqueueChanges(changes, tx);
     });
+    // Wake the sender once the rows are committed (another process's sender finds them on its next poll).
+    const offWake = segments.subscribe(() => this.wake());
+    return () => {
+      offTx();
+      offWake();
+    };
   }
 
   private async enabledSubscriptions(tx: Tx, ws: string): Promise<WebhookRow[]> {
