@@ -11,9 +11,10 @@ import { benchImport } from './import.ts';
 import { benchSegmentLatency } from './segments-latency.ts';
 import { benchSegmentTimers } from './segments-timers.ts';
 import { benchSegmentRecompute } from './segments-recompute.ts';
+import { benchSegmentWebhook } from './segments-webhook.ts';
 
 const USAGE = `usage: npm run bench -- ingest-batch|ingest-single|import|all [options]
-       npm run bench -- segment-latency|segment-timers|segment-recompute|segments [options]
+       npm run bench -- segment-latency|segment-timers|segment-recompute|segment-webhook|segments [options]
 
   all = ingest-batch, ingest-single, import; segments = segment-latency, segment-timers, segment-recompute
 
@@ -32,10 +33,10 @@ const USAGE = `usage: npm run bench -- ingest-batch|ingest-single|import|all [op
 
 PostgreSQL: ${PG_ADMIN_URL} (override with OMNIA_BENCH_PG_URL); a fresh database is created and dropped per benchmark.`;
 
-const BENCHES = ['ingest-batch', 'ingest-single', 'import', 'segment-latency', 'segment-timers', 'segment-recompute'] as const;
+const BENCHES = ['ingest-batch', 'ingest-single', 'import', 'segment-latency', 'segment-timers', 'segment-recompute', 'segment-webhook'] as const;
 const GROUPS: Record<string, BenchName[]> = {
   all: ['ingest-batch', 'ingest-single', 'import'],
-  segments: ['segment-latency', 'segment-timers', 'segment-recompute'],
+  segments: ['segment-latency', 'segment-timers', 'segment-recompute', 'segment-webhook'],
 };
 type BenchName = (typeof BENCHES)[number];
 
@@ -122,6 +123,8 @@ async function main(argv: string[]): Promise<number> {
         events: Math.round(num(values.events, '--events', 100)),
         pgAdminUrl: opts.pgAdminUrl,
       });
+    } else if (n === 'segment-webhook') {
+      out = await benchSegmentWebhook(opts.backends);
     } else out = await benchIngest(n === 'ingest-batch' ? 'batch' : 'single', opts);
     console.log(`\n${out}\n(load average after ${n}: ${loadAvg()})`);
   }
