@@ -3,24 +3,10 @@
 // SQLite, WAL+fsync on PostgreSQL) before its 200, while throughput stays near the bare batched-insert ceiling.
 import type { Store } from '../store/db.ts';
 import type { EventRow } from './normalize.ts';
+import { EVENT_COLUMNS, JSON_COLUMNS, PG_TYPES } from '../store/bulk.ts';
 
-const COLS = [
-  'workspace_id',
-  'message_id',
-  'type',
-  'event',
-  'user_id',
-  'anonymous_id',
-  'channel',
-  'internal',
-  'timestamp',
-  'received_at',
-  'properties',
-  'traits',
-  'context',
-  'revenue_minor',
-  'currency',
-] as const;
+// The event log's columns, shared with the bulk loader so both write exactly the same rows.
+const COLS = EVENT_COLUMNS;
 
 interface Pending {
   rows: EventRow[];
@@ -162,25 +148,9 @@ export class EventWriter {
   }
 
   private async commitPostgres(rows: EventRow[]): Promise<boolean[]> {
-    const types: Record<(typeof COLS)[number], string> = {
-      workspace_id: 'text',
-      message_id: 'text',
-      type: 'text',
-      event: 'text',
-      user_id: 'text',
-      anonymous_id: 'text',
-      channel: 'text',
-      internal: 'int4',
-      timestamp: 'int8',
-      received_at: 'int8',
-      properties: 'text',
-      traits: 'text',
-      context: 'text',
-      revenue_minor: 'int8',
-      currency: 'text',
-    };
+    const types = PG_TYPES;
     const params = COLS.map((c) => rows.map((r) => r[c]));
-    const select = COLS.map((c) => (types[c] === 'text' && ['properties', 'traits', 'context'].includes(c) ? `${c}::jsonb` : c)).join(',');
+    const select = COLS.map((c) => (JSON_COLUMNS.has(c) ? `${c}::jsonb` : c)).join(',');
     const res = await this.store.pool!.query<{ workspace_id: string; message_id: string }>(
       `INSERT INTO events (${COLS.join(',')})
        SELECT ${select} FROM unnest(${COLS.map((c, i) => `$${i + 1}::${types[c]}[]`).join(',')}) AS t(${COLS.join(',')})

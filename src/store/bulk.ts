@@ -26,8 +26,9 @@ export const EVENT_COLUMNS = [
   'currency',
 ] as const satisfies readonly (keyof EventRow)[];
 
-const JSON_COLUMNS = new Set<string>(['properties', 'traits', 'context']);
-const PG_TYPES: Record<(typeof EVENT_COLUMNS)[number], string> = {
+export const JSON_COLUMNS = new Set<string>(['properties', 'traits', 'context']);
+/** PostgreSQL array types for unnest() inserts, per column. */
+export const PG_TYPES: Record<(typeof EVENT_COLUMNS)[number], string> = {
   workspace_id: 'text',
   message_id: 'text',
   type: 'text',
