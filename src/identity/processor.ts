@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import type { Store } from '../store/db.ts';
 import { type EventIn, IdentityBatch } from './batch.ts';
 import { lockIdentity } from './graph.ts';
+import { turn } from '../segments/engine.ts';
 
 /** Where an event goes that cannot be attributed even alone (a poison event): out of the queue, kept, logged. */
 export const UNRESOLVED_PROFILE = 'unresolved';
@@ -83,7 +84,7 @@ export class IdentityProcessor {
 
   private async loop(): Promise<void> {
     try {
-      while ((await this.runBatch()) > 0 && !this.stopped);
+      while ((await this.runBatch()) > 0 && !this.stopped) await turn();
     } catch (e) {
       this.opts.log?.('identity processor batch failed; isolating the failing event', e);
       await this.isolatePoison().catch((e2) => this.opts.log?.('identity processor cannot reach the store; will retry', e2));

@@ -35,6 +35,13 @@ export interface MembershipChange {
 }
 
 export type Clock = () => number;
+
+/**
+ * Lets timers and sockets run. better-sqlite3 answers synchronously, so on SQLite an async loop over queries never
+ * leaves the microtask queue: without this, a worker that keeps finding work (a burst of due timers, a recompute)
+ * holds the whole process — HTTP included — until it runs out.
+ */
+export const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const RFM_EVERY_MS = 24 * 3_600_000;
 
 /** Adds people to the re-evaluation queue with what changed about them (same transaction as the change). */
@@ -115,7 +122,7 @@ export class SegmentEngine {
     }
     this.running = (async () => {
       try {
-        while ((await this.runOnce()) > 0 && !this.stopped);
+        while ((await this.runOnce()) > 0 && !this.stopped) await turn();
         await this.scheduledRfm();
         await this.armNextTimer();
       } catch (e) {
@@ -380,15 +387,16 @@ export class SegmentEngine {
     for (;;) {
       const page = await this.store.db
         .selectFrom('profiles')
-        .select('id')
+        // Pages follow the primary key; merged-away profiles are skipped here rather than in SQL, because
+        // `id = canonical_id` makes PostgreSQL expect ~0.5% of rows to match and plan every page as a scan + sort.
+        .select(['id', 'canonical_id'])
         .where('workspace_id', '=', ws)
-        .whereRef('id', '=', 'canonical_id')
         .where('id', '>', after)
         .orderBy('id')
         .limit(pageSize)
         .execute();
       // Members whose profile is gone (merged, deleted) are part of the last page's work.
-      const ids = page.map((r) => r.id);
+      const ids = page.filter((r) => r.id === r.canonical_id).map((r) => r.id);
       const changes: MembershipChange[] = [];
       await this.store.db.transaction().execute(async (tx) => {
         await tx.updateTable('locks').set({ at: Date.now() }).where('name', '=', 'segments').execute();
@@ -418,7 +426,8 @@ export class SegmentEngine {
         await sql`ANALYZE segment_timers`.execute(this.store.db);
       }
       if (!page.length) return total;
-      after = ids[ids.length - 1]!;
+      after = page[page.length - 1]!.id;
+      await turn();
     }
   }
 
