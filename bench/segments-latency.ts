@@ -124,6 +124,8 @@ interface Batches {
   n: number;
   size: Dist;
   ms: Dist;
+  /** total time inside batches (ms) */
+  busyMs: number;
 }
 
 /**
@@ -151,7 +153,12 @@ function instrument(o: OmniaAdmin) {
     if (n > 0) seg.push({ size: n, ms: monoMs() - t });
     return n;
   };
-  const summary = (xs: { size: number; ms: number }[]): Batches => ({ n: xs.length, size: dist(xs.map((x) => x.size)), ms: dist(xs.map((x) => x.ms)) });
+  const summary = (xs: { size: number; ms: number }[]): Batches => ({
+    n: xs.length,
+    size: dist(xs.map((x) => x.size)),
+    ms: dist(xs.map((x) => x.ms)),
+    busyMs: xs.reduce((sum, x) => sum + x.ms, 0),
+  });
   return {
     roundStart: () => roundStart,
     reset() {
@@ -362,6 +369,7 @@ export async function benchSegmentLatency(opts: LatencyOptions): Promise<string>
   const row = (label: string, f: (r: LatencyResult) => string) => [label, ...results.map(f)];
   const d3 = (d: Dist) => `${fmtMs(d.p50)} / ${fmtMs(d.p99)} / ${fmtMs(d.max)}`;
   const batches = (b: Batches) => `${fmtInt(b.n)}, ${fmtInt(b.size.p50)}, ${fmtMs(b.ms.p50)} / ${fmtMs(b.ms.p99)}`;
+  const busy = (b: Batches) => (b.busyMs / (opts.durationS * 1000)).toFixed(2);
   const ratio = (r: LatencyResult) => r.fromSend.p99 / r.ack.p99;
   const rows = [
     row('requests (200) / events sent', (r) => `${fmtInt(r.ok)}/${fmtInt(r.requests)} / ${fmtInt(r.events)}`),
@@ -380,6 +388,7 @@ export async function benchSegmentLatency(opts: LatencyOptions): Promise<string>
     row('             publishing round start → publish p50 / p99', (r) => `${fmtMs(r.inRound.p50)} / ${fmtMs(r.inRound.p99)}`),
     row('  identity batches: n, events p50, ms p50 / p99', (r) => batches(r.identityBatches)),
     row('  segment rounds: n, people+timers p50, ms p50 / p99', (r) => batches(r.segmentRounds)),
+    row('  busy share of the run: identity / segment worker', (r) => `${busy(r.identityBatches)} / ${busy(r.segmentRounds)}`),
   ];
   const notes: string[] = [];
   for (const r of results) {
