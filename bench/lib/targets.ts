@@ -12,6 +12,7 @@ import { bootstrapDefaultWorkspace, DEFAULT_WORKSPACE } from '../../src/workspac
 import { type EventRow, isCallType, normalizeCall } from '../../src/ingest/normalize.ts';
 import type { Backend } from './common.ts';
 import { BodyPool, TOKEN, Traffic } from './events.ts';
+import { EVENT_COLUMNS, PG_TYPES as OMNIA_PG_TYPES } from '../../src/store/bulk.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Bare node:http: reads the body, JSON.parse, answers 200. The ceiling for "HTTP + parse" on this machine.
@@ -110,41 +111,10 @@ export async function startOmnia(
 // transactions, straight through better-sqlite3 / pg. No HTTP, no parsing, no normalisation, no other index.
 // The caller keeps this table as large as Omnia's events table (insert cost grows with the index), see ingest.ts.
 
-const COLS = [
-  'workspace_id',
-  'message_id',
-  'type',
-  'event',
-  'user_id',
-  'anonymous_id',
-  'channel',
-  'internal',
-  'timestamp',
-  'received_at',
-  'properties',
-  'traits',
-  'context',
-  'revenue_minor',
-  'currency',
-] as const;
+// Omnia's own column list and PostgreSQL types: the bare table stores exactly the rows Omnia stores.
+const COLS = EVENT_COLUMNS;
 
-const PG_TYPES: Record<(typeof COLS)[number], string> = {
-  workspace_id: 'text',
-  message_id: 'text',
-  type: 'text',
-  event: 'text',
-  user_id: 'text',
-  anonymous_id: 'text',
-  channel: 'text',
-  internal: 'int4',
-  timestamp: 'int8',
-  received_at: 'int8',
-  properties: 'jsonb',
-  traits: 'jsonb',
-  context: 'jsonb',
-  revenue_minor: 'int8',
-  currency: 'text',
-};
+const PG_TYPES = OMNIA_PG_TYPES;
 
 /** A pool of normalised rows whose message_id carries TOKEN; `next()` returns a row with a fresh unique id. */
 class RowPool {
