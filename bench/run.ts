@@ -16,7 +16,7 @@ import { benchSegmentWebhook } from './segments-webhook.ts';
 const USAGE = `usage: npm run bench -- ingest-batch|ingest-single|import|all [options]
        npm run bench -- segment-latency|segment-timers|segment-recompute|segment-webhook|segments [options]
 
-  all = ingest-batch, ingest-single, import; segments = segment-latency, segment-timers, segment-recompute
+  all = ingest-batch, ingest-single, import; segments = segment-latency, segment-timers, segment-recompute, segment-webhook
 
   --backend sqlite|postgres|both   store(s) to measure (default both)
   --duration N                     seconds per measured round of the HTTP benchmarks (default 5;

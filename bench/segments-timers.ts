@@ -7,6 +7,7 @@
 // where start is `lead` seconds after loading has finished. Then a SegmentEngine on the real clock is started
 // (engine.start(): 250 ms polls + the precise wake-up at the next due time), alone in this process (no ingestion, no
 // identity processor); lateness = (Date.now() in the subscriber) − c.at, and c.at is the timer's due time.
+// Capacity: then, on a second fresh store, the same number of timers all due at one instant; drain time and rate.
 import { performance } from 'node:perf_hooks';
 import { type Backend, createDatabase, fmtInt, fmtMs, fmtRatio, log, rmDir, table, tempDir } from './lib/common.ts';
 import { type Dist, dist, loopStalls, sleep } from './lib/segments-common.ts';
@@ -50,6 +51,8 @@ export interface TimersResult {
   membersLeft: number;
   leftEvents: number;
   bare: Dist;
+  /** the same number of timers all due at one instant */
+  burst: { published: number; drainS: number; perSec: number; roundMs: Dist; roundSize: Dist; stallMaxMs: number };
 }
 
 /** Generates and loads the state with due times at anchor + offset; returns the offsets (ms, sorted) and the anchor. */
@@ -118,7 +121,27 @@ async function bareScheduler(offsets: number[], leadMs: number): Promise<Dist> {
   return dist(late);
 }
 
-async function runBackend(backend: Backend, opts: TimersOptions): Promise<TimersResult> {
+interface EnginePhase {
+  loadS: number;
+  shiftS: number;
+  leadActualS: number;
+  offsets: number[];
+  published: number;
+  lateness: Dist;
+  firstDue: number;
+  lastPublish: number;
+  busyMs: number;
+  rounds: { n: number; ms: number }[];
+  stallMaxMs: number;
+  membersLeft: number;
+  leftEvents: number;
+}
+
+/**
+ * One engine phase on a fresh store: generate and load the state, shift its times so that the first timer is due
+ * `leadS` after loading, start a SegmentEngine on the real clock and record every 'left' change.
+ */
+async function enginePhase(backend: Backend, opts: TimersOptions, spreadMs: number, leadS: number, tag: string): Promise<EnginePhase> {
   const dataDir = tempDir('omnia-bench-segtmr-');
   const db = backend === 'postgres' ? await createDatabase(opts.pgAdminUrl, 'segtmr') : null;
   let store: Store | null = null;
@@ -127,15 +150,14 @@ async function runBackend(backend: Backend, opts: TimersOptions): Promise<Timers
     store = await (backend === 'postgres' ? openStore({ databaseUrl: db!.url }) : openStore({ dataDir }));
     store.pool?.on('error', () => {});
     await createWorkspace(store, 'Default workspace', DEFAULT_WORKSPACE);
-    const spreadMs = opts.spreadS * 1000;
     const t0 = performance.now();
     const anchor0 = Date.now();
-    log(`  [${backend}] loading ${fmtInt(opts.timers)} profiles, events, members and timers`);
+    log(`  [${backend}] ${tag}: loading ${fmtInt(opts.timers)} profiles, events, members and timers`);
     const { offsets } = await load(store, opts.timers, spreadMs, anchor0);
     const loadS = (performance.now() - t0) / 1000;
     // Loading is done: move every time so that the first due time is `lead` seconds from now.
     const t1 = performance.now();
-    const delta = Date.now() + opts.leadS * 1000 - anchor0;
+    const delta = Date.now() + leadS * 1000 - anchor0;
     await exec(store, `UPDATE events SET timestamp = timestamp + ${delta}, received_at = received_at + ${delta} WHERE workspace_id = '${DEFAULT_WORKSPACE}'`);
     await exec(store, `UPDATE segment_members SET entered_at = entered_at + ${delta}`);
     await exec(store, `UPDATE segment_timers SET due_at = due_at + ${delta}`);
@@ -144,7 +166,7 @@ async function runBackend(backend: Backend, opts: TimersOptions): Promise<Timers
     const shiftS = (performance.now() - t1) / 1000;
     const start = anchor0 + delta;
     const leadActualS = (start + offsets[0]! - Date.now()) / 1000;
-    log(`  [${backend}] loaded in ${loadS.toFixed(1)} s, times shifted in ${shiftS.toFixed(1)} s; first due in ${leadActualS.toFixed(1)} s, last in ${((start + offsets.at(-1)! - Date.now()) / 1000).toFixed(1)} s`);
+    log(`  [${backend}] ${tag}: loaded in ${loadS.toFixed(1)} s, times shifted in ${shiftS.toFixed(1)} s; first due in ${leadActualS.toFixed(1)} s, last in ${((start + offsets.at(-1)! - Date.now()) / 1000).toFixed(1)} s`);
 
     engine = new SegmentEngine(store, { log: (m, e) => log(`  [${backend}] engine: ${m} ${String(e ?? '')}`) });
     const rounds: { n: number; ms: number }[] = [];
@@ -170,46 +192,31 @@ async function runBackend(backend: Backend, opts: TimersOptions): Promise<Timers
     const stalls = loopStalls();
     engine.start();
     const lastDue = start + offsets.at(-1)!;
-    let progress = 0;
-    const ticker = setInterval(() => {
-      if (late.length === progress) return;
-      progress = late.length;
-      log(`  [${backend}]   ${fmtInt(progress)} left so far, current lateness ${fmtMs(late.at(-1)!)}`);
-    }, 10_000);
     await Promise.race([all, sleep(Math.max(0, lastDue - Date.now()) + MAX_WAIT_AFTER_LAST_DUE_MS)]);
-    clearInterval(ticker);
     const stall = stalls.stop();
     await engine.stop();
     engine = null;
-    const published = late.length;
     const lateness = dist(late);
-    const busyMs = rounds.reduce((s, r) => s + r.ms, 0);
-    const membersLeft = Number((await store.db.selectFrom('segment_members').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-    const leftEvents = Number(
-      (await store.db.selectFrom('events').select((eb) => eb.fn.countAll<number>().as('n')).where('event', '=', 'Segment Left').where('internal', '=', 1).executeTakeFirstOrThrow()).n,
+    const count = async (q: Promise<{ n: number } | undefined>) => Number((await q)?.n ?? 0);
+    const membersLeft = await count(store.db.selectFrom('segment_members').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst());
+    const leftEvents = await count(
+      store.db.selectFrom('events').select((eb) => eb.fn.countAll<number>().as('n')).where('event', '=', 'Segment Left').where('internal', '=', 1).executeTakeFirst(),
     );
-    log(`  [${backend}] engine: ${fmtInt(published)} left; lateness p50 ${fmtMs(lateness.p50)} p99 ${fmtMs(lateness.p99)} max ${fmtMs(lateness.max)}`);
-
-    log(`  [${backend}] baseline: bare setTimeout scheduler, same ${fmtInt(offsets.length)} due offsets`);
-    const bare = await bareScheduler(offsets, 3000);
-    log(`  [${backend}] bare scheduler lateness p50 ${fmtMs(bare.p50)} p99 ${fmtMs(bare.p99)} max ${fmtMs(bare.max)}`);
+    log(`  [${backend}] ${tag}: ${fmtInt(late.length)} left; lateness p50 ${fmtMs(lateness.p50)} p99 ${fmtMs(lateness.p99)} max ${fmtMs(lateness.max)}`);
     return {
-      backend,
-      n: opts.timers,
       loadS,
       shiftS,
       leadActualS,
-      published,
+      offsets,
+      published: late.length,
       lateness,
-      observedPerSec: published / ((lastPublish - (start + offsets[0]!)) / 1000),
-      busyShare: busyMs / (lastPublish - (start + offsets[0]!)),
-      rounds: rounds.length,
-      roundMs: dist(rounds.map((r) => r.ms)),
-      roundSize: dist(rounds.map((r) => r.n)),
+      firstDue: start + offsets[0]!,
+      lastPublish,
+      busyMs: rounds.reduce((sum, r) => sum + r.ms, 0),
+      rounds,
       stallMaxMs: stall.max,
       membersLeft,
       leftEvents,
-      bare,
     };
   } finally {
     await engine?.stop();
@@ -217,6 +224,42 @@ async function runBackend(backend: Backend, opts: TimersOptions): Promise<Timers
     await db?.drop();
     rmDir(dataDir);
   }
+}
+
+async function runBackend(backend: Backend, opts: TimersOptions): Promise<TimersResult> {
+  const main = await enginePhase(backend, opts, opts.spreadS * 1000, opts.leadS, `due over ${opts.spreadS} s`);
+  log(`  [${backend}] baseline: bare setTimeout scheduler, same ${fmtInt(main.offsets.length)} due offsets`);
+  const bare = await bareScheduler(main.offsets, 3000);
+  log(`  [${backend}] bare scheduler lateness p50 ${fmtMs(bare.p50)} p99 ${fmtMs(bare.p99)} max ${fmtMs(bare.max)}`);
+  // Capacity: the same number of timers, all due at one instant; the engine drains them in rounds of up to 500.
+  const burst = await enginePhase(backend, opts, 1, 10, 'all due at once');
+  const span = (p: EnginePhase) => (p.lastPublish - p.firstDue) / 1000;
+  return {
+    backend,
+    n: opts.timers,
+    loadS: main.loadS,
+    shiftS: main.shiftS,
+    leadActualS: main.leadActualS,
+    published: main.published,
+    lateness: main.lateness,
+    observedPerSec: main.published / span(main),
+    busyShare: main.busyMs / (span(main) * 1000),
+    rounds: main.rounds.length,
+    roundMs: dist(main.rounds.map((r) => r.ms)),
+    roundSize: dist(main.rounds.map((r) => r.n)),
+    stallMaxMs: main.stallMaxMs,
+    membersLeft: main.membersLeft,
+    leftEvents: main.leftEvents,
+    bare,
+    burst: {
+      published: burst.published,
+      drainS: span(burst),
+      perSec: burst.published / span(burst),
+      roundMs: dist(burst.rounds.map((r) => r.ms)),
+      roundSize: dist(burst.rounds.map((r) => r.n)),
+      stallMaxMs: burst.stallMaxMs,
+    },
+  };
 }
 
 export async function benchSegmentTimers(opts: TimersOptions): Promise<string> {
@@ -241,12 +284,17 @@ export async function benchSegmentTimers(opts: TimersOptions): Promise<string> {
     row('  round duration p50 / p99 / max', (r) => d3(r.roundMs)),
     row('longest event-loop stall of the process', (r) => `${fmtInt(r.stallMaxMs)} ms`),
     row("members left / 'Segment Left' events at the end", (r) => `${fmtInt(r.membersLeft)} / ${fmtInt(r.leftEvents)}`),
+    row('capacity: all due at one instant, drained in', (r) => `${r.burst.drainS.toFixed(1)} s (${fmtInt(r.burst.published)})`),
+    row('  changes/s while draining', (r) => `${fmtInt(r.burst.perSec)} /s`),
+    row('  rounds: timers p50, duration p50 / p99', (r) => `${fmtInt(r.burst.roundSize.p50)}, ${fmtMs(r.burst.roundMs.p50)} / ${fmtMs(r.burst.roundMs.p99)}`),
+    row('  longest event-loop stall', (r) => `${fmtInt(r.burst.stallMaxMs)} ms`),
   ];
   return [
     `segment-timers: ${fmtInt(opts.timers)} expiries of "Order Completed performed within 30 days", due uniformly over ${opts.spreadS} s, ` +
       `starting ~${opts.leadS} s after the generated state was loaded`,
     `lateness = publish time in engine.subscribe − due time (c.at); SegmentEngine alone in this process on the real clock (engine.start()); ` +
-      `baseline = one setTimeout per due time in the same process, after the engine run`,
+      `baseline = one setTimeout per due time in the same process, after the engine run; ` +
+      `capacity = a second fresh store with the same number of timers all due at one instant`,
     '',
     table(header, rows),
   ].join('\n');

@@ -55,7 +55,8 @@ async function startServer(env: Record<string, string>): Promise<Server> {
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
   // Wait for /health (bounded; fails with the server's output if it never comes up).
-  for (let i = 0; ; i++) {
+  const deadline = Date.now() + 90_000; // a deadline: a cold tsx cache with both cores busy starts slowly
+  for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${out}`);
     try {
       const res = await fetch(`${url}/health`);
@@ -63,7 +64,7 @@ async function startServer(env: Record<string, string>): Promise<Server> {
     } catch {
       /* not listening yet */
     }
-    if (i > 300) throw new Error(`server did not become healthy:\n${out}`);
+    if (Date.now() > deadline) throw new Error(`server did not become healthy:\n${out}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return { child, url, output: () => out, exited };

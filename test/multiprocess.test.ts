@@ -32,7 +32,7 @@ describe.runIf(BACKENDS.includes('postgres'))('two processes on one PostgreSQL d
     await admin.end();
   });
 
-  it('incremental evaluation across processes equals a full recompute', async () => {
+  it('incremental evaluation across processes equals a full recompute', { timeout: 180_000 }, async () => {
     const admin = new pg.Client({ connectionString: PG_URL });
     await admin.connect();
     await admin.query(`CREATE DATABASE ${db}`);
@@ -42,16 +42,24 @@ describe.runIf(BACKENDS.includes('postgres'))('two processes on one PostgreSQL d
 
     const env = { ...process.env, DATABASE_URL: url, OMNIA_WRITE_KEY: 'omw_mp', OMNIA_ADMIN_KEY: 'oma_mp', LOG_LEVEL: 'warn' };
     const ports = [await freePort(), await freePort()];
-    for (const port of ports) {
-      const c = spawn(process.execPath, ['bin/omnia.mjs', 'serve'], { env: { ...env, PORT: String(port) }, stdio: 'ignore' });
+    // stderr is kept so that a process that dies says why; start-up gets a generous deadline because on a cold tsx
+    // cache, with other test files busy on both cores, compiling the sources alone can take many seconds.
+    const logs: string[] = ['', ''];
+    const exited: (number | null | undefined)[] = [undefined, undefined];
+    ports.forEach((port, k) => {
+      const c = spawn(process.execPath, ['bin/omnia.mjs', 'serve'], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
+      c.stderr!.on('data', (d: Buffer) => { logs[k] = (logs[k]! + d.toString()).slice(-4000); });
+      c.on('exit', (code) => { exited[k] = code; });
       children.push(c);
-    }
-    for (const port of ports) {
-      for (let i = 0; ; i++) {
+    });
+    for (const [k, port] of ports.entries()) {
+      const deadline = Date.now() + 90_000;
+      for (;;) {
         const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok).catch(() => false);
         if (ok) break;
-        if (i > 200) throw new Error('process did not start');
-        await new Promise((r) => setTimeout(r, 50));
+        if (exited[k] !== undefined) throw new Error(`process ${k} exited with ${exited[k]} before answering:\n${logs[k]}`);
+        if (Date.now() > deadline) throw new Error(`process ${k} did not answer /health within 90 s:\n${logs[k]}`);
+        await new Promise((r) => setTimeout(r, 100));
       }
     }
     const api = (port: number, path: string, body: unknown) =>
@@ -94,7 +102,7 @@ describe.runIf(BACKENDS.includes('postgres'))('two processes on one PostgreSQL d
       const pending = await store.db.selectFrom('events').select((eb) => eb.fn.countAll<number>().as('n')).where('profile_id', 'is', null).executeTakeFirst();
       const work = await store.db.selectFrom('segment_work').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
       if (Number(pending?.n) === 0 && Number(work?.n) === 0) break;
-      if (i > 400) throw new Error('processes did not go idle');
+      if (i > 1200) throw new Error('processes did not go idle');
       await new Promise((r) => setTimeout(r, 50));
     }
     await new Promise((r) => setTimeout(r, 300)); // a batch may still be committing its membership writes

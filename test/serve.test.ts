@@ -28,7 +28,9 @@ function startServer(env: Record<string, string>) {
 }
 
 async function waitHealthy(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  // A deadline, not a count: a cold tsx cache with both cores busy can take many seconds to start.
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
     try {
       const r = await fetch(`http://127.0.0.1:${port}/health`);
       if (r.ok) return;

@@ -1,4 +1,5 @@
 // The store suite: the same scenarios on embedded SQLite and on PostgreSQL.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, dropPgSchema } from '../src/store/db.ts';
 import { authenticateKey, bootstrapDefaultWorkspace, createKey, hashKey, revokeKey } from '../src/workspaces/keys.ts';
@@ -43,6 +44,32 @@ describe.each(BACKENDS)('store (%s)', (backend) => {
     await bootstrapDefaultWorkspace(o.rt.store, { adminKey: o.adminKey, writeKey: o.writeKey });
     expect(await authenticateKey(o.rt.store, extra.key, 'admin')).toBeNull();
     expect(await authenticateKey(o.rt.store, o.adminKey, 'admin')).not.toBeNull();
+  });
+
+  // PostgreSQL: three connections bootstrap concurrently, as several `omnia serve` processes starting together do. SQLite:
+  // one after another — in one Node process a second synchronous connection waiting on the file lock would block the
+  // event loop that the first needs to commit; separate processes wait on the lock as PostgreSQL's do.
+  it('several processes bootstrapping one fresh store: one workspace, one key of each kind, no error', async () => {
+    const schema = `t_boot_${randomBytes(4).toString('hex')}`;
+    const dir = tempDir();
+    const opts = backend === 'postgres' ? { databaseUrl: PG_URL, pgSchema: schema } : { dataDir: dir };
+    const first = await openStore(opts);
+    const stores = [first, await openStore(opts), await openStore(opts)];
+    for (let round = 0; round < 2; round++) {
+      // round 0: a first run (keys generated); round 1: keys from the environment, as the multi-process test starts
+      const env = round === 0 ? {} : { writeKey: 'omw_boot', adminKey: 'oma_boot' };
+      const results =
+        backend === 'postgres'
+          ? await Promise.all(stores.map((s) => bootstrapDefaultWorkspace(s, env)))
+          : [await bootstrapDefaultWorkspace(stores[0]!, env), await bootstrapDefaultWorkspace(stores[1]!, env), await bootstrapDefaultWorkspace(stores[2]!, env)];
+      expect(results.flatMap((r) => r.generated).map((g) => g.kind).sort()).toEqual(round === 0 ? ['admin', 'write'] : []);
+      const live = await first.db.selectFrom('api_keys').select(['kind']).where('revoked_at', 'is', null).execute();
+      expect(live.map((k) => k.kind).sort()).toEqual(['admin', 'write']);
+    }
+    expect(await first.db.selectFrom('workspaces').select('id').execute()).toEqual([{ id: 'default' }]);
+    expect(await authenticateKey(first, 'omw_boot', 'write')).toMatchObject({ workspaceId: 'default' });
+    for (const s of stores) await s.close();
+    if (backend === 'postgres') await dropPgSchema(PG_URL, schema);
   });
 
   it('the writer deduplicates by messageId per workspace', async () => {

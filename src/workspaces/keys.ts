@@ -116,6 +116,17 @@ export async function bootstrapDefaultWorkspace(
   store: Store,
   keys: { writeKey?: string; adminKey?: string },
 ): Promise<{ generated: { kind: KeyKind; key: string }[] }> {
+  // Several processes may start at once on one PostgreSQL database: the whole check-then-create runs in one
+  // transaction that first takes the identity lock row, so exactly one of them creates the workspace and its keys.
+  const generated = await store.db.transaction().execute(async (tx) => {
+    await tx.updateTable('locks').set({ at: Date.now() }).where('name', '=', 'identity').execute();
+    return bootstrapLocked({ ...store, db: tx }, keys);
+  });
+  keyCache.clear();
+  return { generated };
+}
+
+async function bootstrapLocked(store: Store, keys: { writeKey?: string; adminKey?: string }): Promise<{ kind: KeyKind; key: string }[]> {
   if (!(await workspaceExists(store, DEFAULT_WORKSPACE))) await createWorkspace(store, 'Default workspace', DEFAULT_WORKSPACE);
   const generated: { kind: KeyKind; key: string }[] = [];
   for (const kind of ['write', 'admin'] as const) {
@@ -141,6 +152,5 @@ export async function bootstrapDefaultWorkspace(
       generated.push({ kind, key: created.key });
     }
   }
-  keyCache.clear();
-  return { generated };
+  return generated;
 }
