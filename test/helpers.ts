@@ -42,8 +42,8 @@ export async function openTestRuntime(backend: Backend, extra: { dataDir?: strin
   const pgSchema = extra.pgSchema ?? `t_${randomBytes(6).toString('hex')}`;
   const rt = await openRuntime(
     backend === 'postgres'
-      ? { databaseUrl: PG_URL, pgSchema, poolSize: 5, clock: extra.clock, workers: extra.workers }
-      : { dataDir, clock: extra.clock, workers: extra.workers },
+      ? { databaseUrl: PG_URL, pgSchema, poolSize: 5, clock: extra.clock, workers: extra.workers, allowPrivateNetwork: true }
+      : { dataDir, clock: extra.clock, workers: extra.workers, allowPrivateNetwork: true },
   );
   return {
     rt,
@@ -65,6 +65,7 @@ export async function startTestOmnia(backend: Backend, opts: { clock?: () => num
   const app = await buildServer(rt, { logLevel: 'silent' });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  rt.messaging.opts.publicUrl = url; // links in messages point at this test server
   const basic = `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`;
   const call = async (method: string, u: string, headers: Record<string, string>, body?: unknown) => {
     const res = await fetch(url + u, {
@@ -93,6 +94,7 @@ export async function startTestOmnia(backend: Backend, opts: { clock?: () => num
       await rt.writer.flush();
       await rt.processor.drain();
       await rt.segments.drain();
+      await rt.messaging.idle();
     },
     api: (method, u, body, key = adminKey) => call(method, u, { authorization: `Bearer ${key}` }, body),
     track: (p, body, headers = {}) => call('POST', p, { authorization: basic, ...headers }, body),

@@ -11,8 +11,8 @@ import { BACKENDS, openTestRuntime } from './helpers.ts';
 
 const DAY = 86_400_000;
 const RUNS: Record<string, number> = {
-  sqlite: Number(process.env.OMNIA_PBT_RUNS ?? 1000),
-  postgres: Number(process.env.OMNIA_PBT_RUNS_PG ?? process.env.OMNIA_PBT_RUNS ?? 250),
+  sqlite: Number(process.env.OMNIA_PBT_RUNS ?? 2000),
+  postgres: Number(process.env.OMNIA_PBT_RUNS_PG ?? process.env.OMNIA_PBT_RUNS ?? 1000),
 };
 
 const SEGMENTS: { name: string; def: (ids: Record<string, string>) => Condition }[] = [

@@ -59,6 +59,7 @@ async function serve(args: string[]): Promise<number> {
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     workers: role !== 'api',
+    publicUrl: config.publicUrl,
     log: (msg, err) => (err === undefined ? log.warn(msg) : log.error({ err }, msg)),
   });
   const { generated } = await bootstrapDefaultWorkspace(rt.store, { writeKey: config.writeKey, adminKey: config.adminKey });

@@ -4,6 +4,8 @@ import { EventWriter, type WriterOptions } from '../ingest/writer.ts';
 import { IdentityProcessor } from '../identity/processor.ts';
 import { type Clock, SegmentEngine } from '../segments/engine.ts';
 import { type WebhookService, openWebhooks } from '../webhooks/service.ts';
+import { secretsFor } from './secrets.ts';
+import { MessagingService } from '../messaging/service.ts';
 
 /** Past this many written-but-unattributed events, new events are refused with 429 until identity catches up. */
 const MAX_IDENTITY_BACKLOG = 500_000;
@@ -14,6 +16,7 @@ export interface Runtime {
   processor: IdentityProcessor;
   segments: SegmentEngine;
   webhooks: WebhookService;
+  messaging: MessagingService;
   /** Ingestion should answer 429: the writer's queue or the identity backlog is past its bound. */
   overloaded(): boolean;
   close(): Promise<void>;
@@ -26,6 +29,10 @@ export interface RuntimeOptions extends StoreOptions {
   /** Injected clock (tests simulate days passing); default Date.now. */
   clock?: Clock;
   log?: (msg: string, err?: unknown) => void;
+  /** Base of tracking, unsubscribe and preference links (OMNIA_PUBLIC_URL). */
+  publicUrl?: string;
+  /** Messaging may reach loopback/private hosts (tests and development). */
+  allowPrivateNetwork?: boolean;
 }
 
 export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
@@ -34,6 +41,12 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const processor = new IdentityProcessor(store, { log: opts.log });
   const segments = new SegmentEngine(store, { log: opts.log, clock: opts.clock });
   const webhooks = await openWebhooks(store, segments, { log: opts.log, clock: opts.clock });
+  const messaging = new MessagingService(store, segments, await secretsFor(store), {
+    clock: opts.clock,
+    log: opts.log,
+    publicUrl: opts.publicUrl ?? process.env.OMNIA_PUBLIC_URL ?? `http://localhost:${process.env.PORT ?? 3000}`,
+    allowPrivateNetwork: opts.allowPrivateNetwork,
+  });
   if (opts.workers !== false) {
     writer.onCommit((n) => {
       processor.noteIngested(n);
@@ -43,6 +56,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     processor.start();
     segments.start();
     webhooks.start();
+    messaging.start();
   }
   return {
     store,
@@ -50,6 +64,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     processor,
     segments,
     webhooks,
+    messaging,
     overloaded: () => writer.overloaded || processor.backlog > MAX_IDENTITY_BACKLOG,
     async close() {
       // Order matters: finish acknowledged writes, let the processor finish its batch, then close the store.
@@ -57,6 +72,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
       await processor.stop();
       await segments.stop();
       await webhooks.stop();
+      await messaging.stop();
       await store.close();
     },
   };

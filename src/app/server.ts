@@ -8,6 +8,8 @@ import { identityRoutes } from '../identity/routes.ts';
 import { profileRoutes } from '../profiles/routes.ts';
 import { segmentRoutes } from '../segments/routes.ts';
 import { webhookRoutes } from '../webhooks/routes.ts';
+import { messagingRoutes } from '../messaging/routes.ts';
+import { messagingPublicRoutes } from '../messaging/public-routes.ts';
 import { workspaceRoutes } from '../workspaces/routes.ts';
 import { requireAdminKey } from './auth.ts';
 import { installErrorHandler } from './errors.ts';
@@ -24,6 +26,8 @@ export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promis
   const app = Fastify({
     logger: opts.logLevel === 'silent' ? false : { level: opts.logLevel ?? 'info' },
     bodyLimit: 1024 * 1024,
+    // Signed link tokens (click redirects carry their destination) are path parameters longer than the default 100.
+    maxParamLength: 4096,
     // Clients retry on network errors; keep idle sockets open for batching clients.
     keepAliveTimeout: 30_000,
     // One log line per request would cost more than the ingestion itself; errors are still logged.
@@ -51,6 +55,8 @@ export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promis
 
   await app.register(async (scope) => ingestRoutes(scope, { store: rt.store, writer: rt.writer, overloaded: () => rt.overloaded?.() ?? false }));
 
+  await app.register(messagingPublicRoutes, { messaging: rt.messaging });
+
   if (opts.api !== false) {
     await app.register(
       async (api) => {
@@ -63,6 +69,7 @@ export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promis
         await api.register(identityRoutes, { store: rt.store });
         await api.register(segmentRoutes, { store: rt.store, engine: rt.segments });
         await api.register(webhookRoutes, { webhooks: rt.webhooks });
+        await api.register(messagingRoutes, { messaging: rt.messaging });
       },
       { prefix: '/api' },
     );

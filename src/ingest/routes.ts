@@ -62,7 +62,8 @@ export interface IngestDeps {
 }
 
 export async function ingestRoutes(app: FastifyInstance, deps: IngestDeps): Promise<void> {
-  await app.register(cors, { origin: true, methods: ['POST', 'OPTIONS'], maxAge: 86400 });
+  // This scope's OPTIONS * route answers every browser preflight, the messaging module's GET endpoints (/v1/onsite) too.
+  await app.register(cors, { origin: true, methods: ['GET', 'POST', 'OPTIONS'], maxAge: 86400 });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: RAW_LIMIT }, (req, body, done) => {
     try {

@@ -4,6 +4,7 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } fr
 import type { Dialect } from './db.ts';
 import { segmentsMigration } from '../segments/migration.ts';
 import { webhooksMigration } from '../webhooks/migration.ts';
+import { messagingMigration } from '../messaging/migration.ts';
 
 type Builder = (db: Kysely<any>, dialect: Dialect) => Promise<void>;
 
@@ -185,6 +186,7 @@ const migrations: Record<string, Builder> = {
       .addPrimaryKeyConstraint('locations_pk', ['workspace_id', 'id'])
       .execute();
   },
+  '0005_messaging': messagingMigration,
 };
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect, pgSchema?: string): Promise<string[]> {

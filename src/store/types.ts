@@ -267,7 +267,108 @@ export interface LocationsTable {
   created_at: number;
 }
 
+// Messaging (src/messaging/migration.ts)
+export interface TemplatesTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  channel: string;
+  version: number;
+  source: Json;
+  status: 'active' | 'archived';
+  created_at: number;
+  updated_at: number;
+}
+export interface TemplateVersionsTable {
+  workspace_id: string;
+  template_id: string;
+  version: number;
+  source: Json;
+  created_at: number;
+}
+export interface TemplatePartialsTable {
+  workspace_id: string;
+  name: string;
+  body: string;
+  updated_at: number;
+}
+export interface MessagingSettingsTable {
+  workspace_id: string;
+  name: string;
+  value: Json;
+  updated_at: number;
+}
+export type MessageStatus = 'queued' | 'deferred' | 'retry' | 'sending' | 'sent' | 'delivered' | 'failed' | 'skipped' | 'cancelled';
+export interface MessagesTable {
+  workspace_id: string;
+  id: string;
+  profile_id: string;
+  source: string;
+  requested_channel: string;
+  channel: string | null;
+  /** { email?: templateId, sms?: …, push?: …, onsite?: …, webhook?: … } */
+  templates: Json;
+  template_id: string | null;
+  template_version: number | null;
+  topic: string;
+  transactional: number;
+  priority: number;
+  /** { event?, data? } handed to the template */
+  context: Json;
+  status: MessageStatus;
+  /** channels tried and failed (fallback skips them) */
+  excluded: Json;
+  to_address: string | null;
+  attempts: number;
+  next_attempt_at: number;
+  not_before: number | null;
+  provider_id: string | null;
+  error: string | null;
+  created_at: number;
+  updated_at: number;
+  sent_at: number | null;
+  delivered_at: number | null;
+  seen_at: number | null;
+  dismissed_at: number | null;
+  /** the rendered onsite message (the feed reads it) */
+  onsite: Json | null;
+}
+export interface MessageDecisionsTable {
+  workspace_id: string;
+  id: string;
+  profile_id: string;
+  message_id: string;
+  at: number;
+  action: string;
+  channel: string | null;
+  code: string | null;
+  until: number | null;
+  reason: string;
+}
+export interface SuppressionsTable {
+  workspace_id: string;
+  channel: string;
+  address: string;
+  reason: string;
+  created_at: number;
+}
+export interface PushSubscriptionsTable {
+  workspace_id: string;
+  endpoint: string;
+  profile_id: string;
+  keys: Json;
+  created_at: number;
+}
+
 export interface DB {
+  templates: TemplatesTable;
+  template_versions: TemplateVersionsTable;
+  template_partials: TemplatePartialsTable;
+  messaging_settings: MessagingSettingsTable;
+  messages: MessagesTable;
+  message_decisions: MessageDecisionsTable;
+  suppressions: SuppressionsTable;
+  push_subscriptions: PushSubscriptionsTable;
   locations: LocationsTable;
   computed_properties: ComputedPropertiesTable;
   settings: SettingsTable;

@@ -1,0 +1,244 @@
+// Admin endpoints of messaging: templates and blocks (with preview), brand kit, topics, arbiter policy, channel
+// providers, the transactional send API, message status, the decision log, suppressions and bounce intake.
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { badRequest, notFound } from '../app/errors.ts';
+import { LOOKUP_KINDS, lookupProfile, resolveCanonical } from '../profiles/read.ts';
+import { fromJson } from '../store/json.ts';
+import { parseFeedbackReport } from './feedback.ts';
+import { PROVIDER_CHANNELS, type ProviderChannel } from './settings.ts';
+import type { MessagingService } from './service.ts';
+import { previewTemplate } from './preview.ts';
+import { CHANNELS, type ChannelName } from './types.ts';
+
+const tags = ['messaging'];
+const Id = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
+const ChannelParam = Type.Object({ channel: Type.Union(PROVIDER_CHANNELS.map((c) => Type.Literal(c))) });
+const Any = Type.Any();
+const ChannelOrBest = Type.Union([...CHANNELS.map((c) => Type.Literal(c)), Type.Literal('best')]);
+
+const SendBody = Type.Object(
+  {
+    to: Type.Object(
+      {
+        profileId: Type.Optional(Type.String({ maxLength: 100 })),
+        userId: Type.Optional(Type.String({ maxLength: 500 })),
+        email: Type.Optional(Type.String({ maxLength: 320 })),
+        phone: Type.Optional(Type.String({ maxLength: 40 })),
+      },
+      { additionalProperties: false, description: 'Who: exactly one identifier' },
+    ),
+    channel: ChannelOrBest,
+    template: Type.Optional(Type.String({ maxLength: 100, description: 'Template id (for one channel)' })),
+    templates: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 100 }), { description: 'Template id per channel, for channel "best"' })),
+    topic: Type.String({ minLength: 1, maxLength: 64 }),
+    priority: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, default: 50 })),
+    idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Same key + same person → the same message, never a second one' })),
+    event: Type.Optional(Type.Object({ name: Type.String({ maxLength: 200 }), properties: Type.Optional(Type.Record(Type.String(), Type.Unknown())) })),
+    items: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()), { maxItems: 50 })),
+    data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    notBefore: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  { additionalProperties: false },
+);
+
+export async function messagingRoutes(app: FastifyInstance, { messaging: svc }: { messaging: MessagingService }): Promise<void> {
+  const ws = (req: { workspaceId: string }) => req.workspaceId;
+  const person = async (w: string, id: string) => {
+    const c = await resolveCanonical(svc.store.db, w, id);
+    if (!c) throw notFound(`profile ${id} not found`);
+    return c;
+  };
+
+  // Templates and blocks
+  app.get('/templates', { schema: { tags, summary: 'Templates (active)' } }, async (req) => ({ templates: await svc.templates.list(ws(req)) }));
+  app.post('/templates', { schema: { tags, summary: 'Create a template (validated: Liquid syntax with line/column, MJML, blocks)', body: Type.Object({ name: Type.String(), source: Any }) } }, async (req, reply) => {
+    const b = req.body as { name: unknown; source: unknown };
+    reply.status(201);
+    return svc.templates.create(ws(req), b.name, b.source);
+  });
+  app.get('/templates/:id', { schema: { tags, summary: 'A template (current version)', params: Id } }, async (req) => svc.templates.get(ws(req), (req.params as { id: string }).id));
+  app.patch('/templates/:id', { schema: { tags, summary: 'Change a template: a new version when the source changes', params: Id, body: Type.Object({ name: Type.Optional(Type.String()), source: Type.Optional(Any) }) } }, async (req) =>
+    svc.templates.update(ws(req), (req.params as { id: string }).id, req.body as { name?: unknown; source?: unknown }),
+  );
+  app.delete('/templates/:id', { schema: { tags, summary: 'Archive a template (sends already made keep their version)', params: Id } }, async (req, reply) => {
+    await svc.templates.archive(ws(req), (req.params as { id: string }).id);
+    reply.status(204);
+  });
+  app.get('/templates/:id/versions', { schema: { tags, summary: 'Versions of a template', params: Id } }, async (req) => ({ versions: await svc.templates.versions(ws(req), (req.params as { id: string }).id) }));
+  app.post(
+    '/templates/preview',
+    { schema: { tags, summary: 'Render a template (saved by id, or a draft source) for a real profile or sample data', body: Type.Object({ templateId: Type.Optional(Type.String()), source: Type.Optional(Any), profileId: Type.Optional(Type.String()), event: Type.Optional(Any), items: Type.Optional(Type.Array(Any)) }) } },
+    async (req) => previewTemplate(svc, ws(req), req.body as Parameters<typeof previewTemplate>[2]),
+  );
+  app.get('/template-blocks', { schema: { tags, summary: 'Reusable blocks ({% render "name" %}) shared by every channel' } }, async (req) => ({ blocks: await svc.templates.partials(ws(req)) }));
+  app.put('/template-blocks/:name', { schema: { tags, summary: 'Create or change a block', params: Type.Object({ name: Type.String({ maxLength: 64 }) }), body: Type.Object({ body: Type.String() }) } }, async (req) => {
+    const name = (req.params as { name: string }).name;
+    await svc.templates.setPartial(ws(req), name, (req.body as { body: unknown }).body);
+    return { name };
+  });
+  app.delete('/template-blocks/:name', { schema: { tags, summary: 'Delete a block', params: Type.Object({ name: Type.String({ maxLength: 64 }) }) } }, async (req, reply) => {
+    if (!(await svc.templates.deletePartial(ws(req), (req.params as { name: string }).name))) throw notFound('no such block');
+    reply.status(204);
+  });
+
+  // Settings
+  app.get('/messaging/brand', { schema: { tags, summary: 'Brand kit' } }, async (req) => svc.settings.brand(ws(req)));
+  app.put('/messaging/brand', { schema: { tags, summary: 'Set the brand kit (logo, colours, font, address, sender)', body: Any } }, async (req) => svc.settings.setBrand(ws(req), req.body));
+  app.get('/messaging/topics', { schema: { tags, summary: 'Topics people consent to (transactional or marketing)' } }, async (req) => ({ topics: await svc.settings.topics(ws(req)) }));
+  app.put('/messaging/topics', { schema: { tags, summary: 'Set the topics', body: Type.Object({ topics: Type.Array(Any) }) } }, async (req) => ({ topics: await svc.settings.setTopics(ws(req), (req.body as { topics: unknown }).topics) }));
+  app.get('/messaging/policy', { schema: { tags, summary: 'Arbiter policy: frequency caps, quiet hours, over-cap behaviour, fallback order' } }, async (req) => svc.settings.policy(ws(req)));
+  app.put('/messaging/policy', { schema: { tags, summary: 'Set the arbiter policy (fields not given keep their defaults)', body: Any } }, async (req) => svc.settings.setPolicy(ws(req), req.body));
+  app.get('/messaging/providers', { schema: { tags, summary: 'Channel providers (secrets masked)' } }, async (req) => {
+    const out: Record<string, unknown> = {};
+    for (const c of PROVIDER_CHANNELS) out[c] = await svc.settings.providerMasked(ws(req), c);
+    return { providers: out };
+  });
+  app.put('/messaging/providers/:channel', { schema: { tags, summary: "Set a channel's provider (secret fields are encrypted at rest)", params: ChannelParam, body: Any } }, async (req) => {
+    const channel = (req.params as { channel: ProviderChannel }).channel;
+    await svc.settings.setProvider(ws(req), channel, req.body);
+    return { channel, provider: await svc.settings.providerMasked(ws(req), channel) };
+  });
+  app.delete('/messaging/providers/:channel', { schema: { tags, summary: "Remove a channel's provider", params: ChannelParam } }, async (req, reply) => {
+    if (!(await svc.settings.deleteProvider(ws(req), (req.params as { channel: ProviderChannel }).channel))) throw notFound('no provider for that channel');
+    reply.status(204);
+  });
+  app.post('/messaging/providers/:channel/health', { schema: { tags, summary: "Check a channel's provider (SMTP connection, …)", params: ChannelParam } }, async (req) => {
+    const a = await svc.deliverer.adapter(ws(req), (req.params as { channel: ChannelName }).channel);
+    if (!a) throw notFound('no provider for that channel');
+    return a.health();
+  });
+  app.get('/messaging/vapid', { schema: { tags, summary: "The workspace's VAPID public key (web push)" } }, async (req) => ({ publicKey: (await svc.settings.vapid(ws(req))).publicKey }));
+
+  // Sending
+  app.post('/messages', { schema: { tags, summary: 'Send a message to one person (through the arbiter); 202 with its id', body: SendBody } }, async (req, reply) => {
+    const b = req.body as typeof SendBody.static;
+    const w = ws(req);
+    const keys = Object.entries(b.to).filter(([, v]) => v !== undefined);
+    if (keys.length !== 1) throw badRequest('to must have exactly one of profileId, userId, email, phone', 'to');
+    const [kind, value] = keys[0]! as [string, string];
+    const profileId = kind === 'profileId' ? await resolveCanonical(svc.store.db, w, value) : await lookupProfile(svc.store.db, w, LOOKUP_KINDS[kind as keyof typeof LOOKUP_KINDS], value);
+    if (!profileId) throw notFound(`no person with that ${kind} (send an identify call first)`);
+    const templates: Partial<Record<ChannelName, string>> = {};
+    if (b.channel === 'best') {
+      if (!b.templates || Object.keys(b.templates).length === 0) throw badRequest('channel "best" needs templates: { email?, sms?, push?, … }', 'templates');
+      for (const [c, id] of Object.entries(b.templates)) {
+        if (!(CHANNELS as readonly string[]).includes(c)) throw badRequest(`unknown channel ${c}`, `templates.${c}`);
+        templates[c as ChannelName] = id;
+      }
+    } else {
+      const id = b.template ?? b.templates?.[b.channel];
+      if (!id) throw badRequest(`template is required for channel ${b.channel}`, 'template');
+      templates[b.channel] = id;
+    }
+    for (const [c, id] of Object.entries(templates)) {
+      const t = await svc.templates.get(w, id!).catch(() => null);
+      if (!t || t.status !== 'active') throw badRequest(`template ${id} not found`, b.channel === 'best' ? `templates.${c}` : 'template');
+      if (t.channel !== c) throw badRequest(`template ${id} is a ${t.channel} template, not ${c}`, b.channel === 'best' ? `templates.${c}` : 'template');
+    }
+    const topic = await svc.settings.topic(w, b.topic);
+    if (!topic) throw badRequest(`unknown topic ${b.topic} (GET /api/messaging/topics)`, 'topic');
+    const notBefore = b.notBefore ? Date.parse(b.notBefore) : null;
+    const r = await svc.enqueue({
+      workspaceId: w,
+      profileId,
+      source: 'api',
+      step: b.idempotencyKey ?? `${svc.now()}-${Math.random().toString(36).slice(2)}`,
+      channel: b.channel,
+      templates,
+      topic: topic.id,
+      transactional: topic.transactional,
+      priority: b.priority ?? 50,
+      context: { ...(b.event ? { event: { name: b.event.name, properties: b.event.properties ?? {} } } : {}), ...(b.items ? { items: b.items } : {}), ...(b.data ? { data: b.data } : {}) },
+      notBefore,
+    });
+    reply.status(202);
+    return { id: r.id, created: r.created, profileId };
+  });
+  app.get('/messages/:id', { schema: { tags, summary: 'A message: status, channel, template version, and every decision about it', params: Id } }, async (req) => {
+    const w = ws(req);
+    const id = (req.params as { id: string }).id;
+    const m = await svc.store.db.selectFrom('messages').selectAll().where('workspace_id', '=', w).where('id', '=', id).executeTakeFirst();
+    if (!m) throw notFound(`message ${id} not found`);
+    const decisions = await svc.store.db.selectFrom('message_decisions').selectAll().where('workspace_id', '=', w).where('message_id', '=', id).orderBy('at').orderBy('id').execute();
+    return { ...messageView(m), decisions: decisions.map(decisionView) };
+  });
+  app.get('/profiles/:id/decisions', { schema: { tags, summary: "The decision log of one person: every send, deferral, reroute and skip, with its reason", params: Id, querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })) }) } }, async (req) => {
+    const w = ws(req);
+    const c = await person(w, (req.params as { id: string }).id);
+    const ids = (await svc.store.db.selectFrom('profiles').select('id').where('workspace_id', '=', w).where('canonical_id', '=', c).execute()).map((r) => r.id);
+    const rows = await svc.store.db
+      .selectFrom('message_decisions')
+      .selectAll()
+      .where('workspace_id', '=', w)
+      .where('profile_id', 'in', ids)
+      .orderBy('at', 'desc')
+      .orderBy('id', 'desc')
+      .limit((req.query as { limit?: number }).limit ?? 100)
+      .execute();
+    return { decisions: rows.map(decisionView) };
+  });
+  app.get('/profiles/:id/messages', { schema: { tags, summary: 'Messages to one person, newest first', params: Id } }, async (req) => {
+    const w = ws(req);
+    const c = await person(w, (req.params as { id: string }).id);
+    const ids = (await svc.store.db.selectFrom('profiles').select('id').where('workspace_id', '=', w).where('canonical_id', '=', c).execute()).map((r) => r.id);
+    const rows = await svc.store.db.selectFrom('messages').selectAll().where('workspace_id', '=', w).where('profile_id', 'in', ids).orderBy('created_at', 'desc').limit(200).execute();
+    return { messages: rows.map(messageView) };
+  });
+
+  // Suppressions and bounce / complaint intake
+  app.get('/suppressions', { schema: { tags, summary: 'Suppressed addresses' } }, async (req) => ({
+    suppressions: (await svc.store.db.selectFrom('suppressions').selectAll().where('workspace_id', '=', ws(req)).orderBy('created_at', 'desc').limit(1000).execute()).map((s) => ({ channel: s.channel, address: s.address, reason: s.reason, createdAt: Number(s.created_at) })),
+  }));
+  app.post('/suppressions', { schema: { tags, summary: 'Suppress an address', body: Type.Object({ channel: Type.Union([Type.Literal('email'), Type.Literal('sms')]), address: Type.String({ minLength: 3, maxLength: 320 }), reason: Type.Optional(Type.String({ maxLength: 300 })) }, { additionalProperties: false }) } }, async (req, reply) => {
+    const b = req.body as { channel: string; address: string; reason?: string };
+    const address = b.channel === 'email' ? b.address.trim().toLowerCase() : b.address.trim();
+    if (b.channel === 'email' && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address)) throw badRequest('address is not an email address', 'address');
+    if (b.channel === 'sms' && !/^\+[1-9]\d{6,14}$/.test(address)) throw badRequest('address must be an E.164 phone number (+447700900123)', 'address');
+    await svc.store.db.insertInto('suppressions').values({ workspace_id: ws(req), channel: b.channel, address, reason: b.reason ?? 'manual', created_at: Date.now() }).onConflict((oc) => oc.columns(['workspace_id', 'channel', 'address']).doNothing()).execute();
+    reply.status(201);
+    return { channel: b.channel, address };
+  });
+  app.delete('/suppressions/:channel/:address', { schema: { tags, summary: 'Lift a suppression' } }, async (req, reply) => {
+    const p = req.params as { channel: string; address: string };
+    const r = await svc.store.db.deleteFrom('suppressions').where('workspace_id', '=', ws(req)).where('channel', '=', p.channel).where('address', '=', p.address).executeTakeFirst();
+    if (Number(r.numDeletedRows) === 0) throw notFound('no such suppression');
+    reply.status(204);
+  });
+  app.addContentTypeParser(['message/rfc822', 'message/delivery-status', 'multipart/report'], { parseAs: 'buffer', bodyLimit: 5 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+  app.post('/messaging/feedback', { schema: { tags, summary: 'Bounce (DSN) or complaint (ARF) intake: a raw message (message/rfc822); the address is suppressed' } }, async (req) => {
+    const raw = Buffer.isBuffer(req.body) ? req.body : typeof req.body === 'string' ? Buffer.from(req.body) : null;
+    if (!raw || raw.length === 0) throw badRequest('send the raw bounce or complaint message as the body (Content-Type: message/rfc822)', 'body');
+    return parseFeedbackReport(svc, ws(req), raw);
+  });
+}
+
+export function messageView(m: { id: string; profile_id: string; source: string; requested_channel: string; channel: string | null; template_id: string | null; template_version: number | null; topic: string; transactional: number; priority: number; status: string; to_address: string | null; attempts: number; next_attempt_at: number; error: string | null; provider_id: string | null; created_at: number; sent_at: number | null; delivered_at: number | null; excluded: unknown }) {
+  return {
+    id: m.id,
+    profileId: m.profile_id,
+    source: m.source,
+    requestedChannel: m.requested_channel,
+    channel: m.channel,
+    templateId: m.template_id,
+    templateVersion: m.template_version,
+    topic: m.topic,
+    transactional: m.transactional === 1,
+    priority: m.priority,
+    status: m.status,
+    to: m.to_address,
+    attempts: m.attempts,
+    nextAttemptAt: ['queued', 'deferred', 'retry'].includes(m.status) ? Number(m.next_attempt_at) : null,
+    excludedChannels: fromJson<string[]>(m.excluded),
+    providerId: m.provider_id,
+    error: m.error,
+    createdAt: Number(m.created_at),
+    sentAt: m.sent_at === null ? null : Number(m.sent_at),
+    deliveredAt: m.delivered_at === null ? null : Number(m.delivered_at),
+  };
+}
+
+function decisionView(d: { id: string; message_id: string; profile_id: string; at: number; action: string; channel: string | null; code: string | null; until: number | null; reason: string }) {
+  return { id: d.id, messageId: d.message_id, profileId: d.profile_id, at: Number(d.at), action: d.action, channel: d.channel, code: d.code, until: d.until === null ? null : Number(d.until), reason: d.reason };
+}
+
