@@ -12,11 +12,17 @@ import { benchSegmentLatency } from './segments-latency.ts';
 import { benchSegmentTimers } from './segments-timers.ts';
 import { benchSegmentRecompute } from './segments-recompute.ts';
 import { benchSegmentWebhook } from './segments-webhook.ts';
+import { benchRender } from './render.ts';
+import { benchArbiter } from './arbiter.ts';
+import { benchSendEmail } from './send-email.ts';
+import { benchSendOutbox } from './send-outbox.ts';
 
 const USAGE = `usage: npm run bench -- ingest-batch|ingest-single|import|all [options]
        npm run bench -- segment-latency|segment-timers|segment-recompute|segment-webhook|segments [options]
+       npm run bench -- render|arbiter|send-email|messaging [options]
 
   all = ingest-batch, ingest-single, import; segments = segment-latency, segment-timers, segment-recompute, segment-webhook
+  messaging = render, arbiter, send-email
 
   --backend sqlite|postgres|both   store(s) to measure (default both)
   --duration N                     seconds per measured round of the HTTP benchmarks (default 5;
@@ -30,13 +36,16 @@ const USAGE = `usage: npm run bench -- ingest-batch|ingest-single|import|all [op
   segment-timers:    --timers N (expiries, default 100000), --spread N (s over which they fall due, default 60),
                      --lead N (s between the end of loading and the first due time, default 25)
   segment-recompute: --profiles N (default 1000000), --events N (default 10000000)
+  send-email:        --messages N (default 50000: the adapter against nodemailer, and the whole pipeline from the
+                     outbox on each --backend), --pool N (SMTP connections, default 5)
 
 PostgreSQL: ${PG_ADMIN_URL} (override with OMNIA_BENCH_PG_URL); a fresh database is created and dropped per benchmark.`;
 
-const BENCHES = ['ingest-batch', 'ingest-single', 'import', 'segment-latency', 'segment-timers', 'segment-recompute', 'segment-webhook'] as const;
+const BENCHES = ['ingest-batch', 'ingest-single', 'import', 'segment-latency', 'segment-timers', 'segment-recompute', 'segment-webhook', 'render', 'arbiter', 'send-email'] as const;
 const GROUPS: Record<string, BenchName[]> = {
   all: ['ingest-batch', 'ingest-single', 'import'],
   segments: ['segment-latency', 'segment-timers', 'segment-recompute', 'segment-webhook'],
+  messaging: ['render', 'arbiter', 'send-email'],
 };
 type BenchName = (typeof BENCHES)[number];
 
@@ -59,6 +68,8 @@ async function main(argv: string[]): Promise<number> {
       lead: { type: 'string', default: '25' },
       profiles: { type: 'string', default: '1000000' },
       events: { type: 'string', default: '10000000' },
+      messages: { type: 'string', default: '50000' },
+      pool: { type: 'string', default: '5' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -123,6 +134,17 @@ async function main(argv: string[]): Promise<number> {
         events: Math.round(num(values.events, '--events', 100)),
         pgAdminUrl: opts.pgAdminUrl,
       });
+    } else if (n === 'render') {
+      await benchRender({ rounds: opts.rounds });
+      out = '';
+    } else if (n === 'arbiter') {
+      await benchArbiter({ rounds: opts.rounds });
+      out = '';
+    } else if (n === 'send-email') {
+      const messages = Math.round(num(values.messages, '--messages', 1));
+      const pool = Math.round(num(values.pool, '--pool', 1));
+      await benchSendEmail({ messages, rounds: opts.rounds, pool });
+      out = await benchSendOutbox({ backends: opts.backends, messages, rounds: opts.rounds, pool, pgAdminUrl: opts.pgAdminUrl });
     } else if (n === 'segment-webhook') {
       out = await benchSegmentWebhook(opts.backends);
     } else out = await benchIngest(n === 'ingest-batch' ? 'batch' : 'single', opts);

@@ -17,6 +17,8 @@ export const BACKENDS: Backend[] = (process.env.OMNIA_TEST_BACKENDS?.split(',') 
 
 export interface TestOmnia {
   backend: Backend;
+  /** PostgreSQL: the schema this instance lives in (a second runtime can share it). */
+  pgSchema: string;
   rt: Runtime;
   app: FastifyInstance;
   url: string;
@@ -58,7 +60,7 @@ export async function openTestRuntime(backend: Backend, extra: { dataDir?: strin
 }
 
 export async function startTestOmnia(backend: Backend, opts: { clock?: () => number } = {}): Promise<TestOmnia> {
-  const { rt, cleanup } = await openTestRuntime(backend, { clock: opts.clock });
+  const { rt, cleanup, pgSchema } = await openTestRuntime(backend, { clock: opts.clock });
   const writeKey = `omw_test_${randomBytes(8).toString('hex')}`;
   const adminKey = `oma_test_${randomBytes(8).toString('hex')}`;
   await bootstrapDefaultWorkspace(rt.store, { writeKey, adminKey });
@@ -84,6 +86,7 @@ export async function startTestOmnia(backend: Backend, opts: { clock?: () => num
   };
   return {
     backend,
+    pgSchema,
     rt,
     app,
     url,

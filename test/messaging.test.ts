@@ -127,7 +127,7 @@ describe.each(BACKENDS)('messaging (%s)', (backend) => {
   it('a marketing email over the daily cap is deferred to the next local day, and the decision log says so', async () => {
     const bo = await person('bo', { email: 'bo@example.com', consent: { email: 'subscribed' } }, 'America/Los_Angeles');
     const start = now;
-    const m = [];
+    const m: string[] = [];
     for (let i = 0; i < 3; i++) m.push(await send({ to: { userId: 'bo' }, channel: 'email', template: ids.email, topic: 'marketing', priority: 50 - i }));
     await o.settle();
     const status = async (id: string) => (await o.api('GET', `/api/messages/${id}`)).body;

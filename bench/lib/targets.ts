@@ -12,7 +12,7 @@ import { bootstrapDefaultWorkspace, DEFAULT_WORKSPACE } from '../../src/workspac
 import { type EventRow, isCallType, normalizeCall } from '../../src/ingest/normalize.ts';
 import type { Backend } from './common.ts';
 import { BodyPool, TOKEN, Traffic } from './events.ts';
-import { EVENT_COLUMNS, PG_TYPES as OMNIA_PG_TYPES } from '../../src/store/bulk.ts';
+import { EVENT_COLUMNS, JSON_COLUMNS, PG_TYPES as OMNIA_PG_TYPES } from '../../src/store/bulk.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Bare node:http: reads the body, JSON.parse, answers 200. The ceiling for "HTTP + parse" on this machine.
@@ -218,7 +218,8 @@ export async function startBareStorage(
   await pgPool.query('CREATE UNIQUE INDEX bare_events_message ON bare_events (workspace_id, message_id)');
   // The same statement shape as Omnia's writer: one multi-row INSERT … SELECT FROM unnest(arrays) per transaction.
   const sqlText = `INSERT INTO bare_events (${COLS.join(',')})
-    SELECT * FROM unnest(${COLS.map((c, i) => `$${i + 1}::${PG_TYPES[c]}[]`).join(',')})
+    SELECT ${COLS.map((c) => (JSON_COLUMNS.has(c) ? `t.${c}::jsonb` : `t.${c}`)).join(', ')}
+    FROM unnest(${COLS.map((c, i) => `$${i + 1}::${PG_TYPES[c]}[]`).join(',')}) AS t(${COLS.join(', ')})
     ON CONFLICT (workspace_id, message_id) DO NOTHING`;
   return {
     describe: `pg, INSERT … SELECT FROM unnest($arrays) ON CONFLICT DO NOTHING, ${opts.batchRows} rows per statement (autocommit), ${opts.concurrency} connection(s) in parallel`,

@@ -27,7 +27,7 @@ export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promis
     logger: opts.logLevel === 'silent' ? false : { level: opts.logLevel ?? 'info' },
     bodyLimit: 1024 * 1024,
     // Signed link tokens (click redirects carry their destination) are path parameters longer than the default 100.
-    maxParamLength: 4096,
+    routerOptions: { maxParamLength: 4096 },
     // Clients retry on network errors; keep idle sockets open for batching clients.
     keepAliveTimeout: 30_000,
     // One log line per request would cost more than the ingestion itself; errors are still logged.

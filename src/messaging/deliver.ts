@@ -10,7 +10,7 @@ import { enqueueSegmentWork } from '../segments/engine.ts';
 import { createWebhookChannel } from './channel-webhook.ts';
 import { LIFECYCLE, insertLifecycleEvent } from './lifecycle.ts';
 import { type MessageRow, excludedOf, logDecision, templatesOf, updateMessage } from './outbox.ts';
-import { loadPerson } from './person.ts';
+import { type LoadedPerson, loadPerson } from './person.ts';
 import { instrumentEmailHtml } from './links/index.ts';
 import { linkUrls } from './link-urls.ts';
 import { RenderError, renderTemplate } from './templates/index.ts';
@@ -61,14 +61,14 @@ export class Deliverer {
     return createChannelAdapter(channel, c.provider, c);
   }
 
-  async deliver(ws: string, row: MessageRow, channel: ChannelName): Promise<void> {
+  async deliver(ws: string, row: MessageRow, channel: ChannelName, known: LoadedPerson | null = null): Promise<void> {
     const now = this.opts.clock();
     let outcome: SendResult;
     let to: string | null = null;
     let templateId: string | null = null;
     let version: number | null = null;
     try {
-      const prepared = await this.prepare(ws, row, channel, now);
+      const prepared = await this.prepare(ws, row, channel, now, known);
       to = prepared.toLabel;
       templateId = prepared.templateId;
       version = prepared.version;
@@ -81,21 +81,22 @@ export class Deliverer {
         outcome = { status: "transient", error: (err as Error).message };
       }
     }
-    await this.record(ws, row, channel, outcome, { to, templateId, version });
+    await this.record(ws, row, channel, outcome, { to, templateId, version, profileId: known?.profile.id });
   }
 
-  private async prepare(ws: string, row: MessageRow, channel: ChannelName, now: number) {
+  private async prepare(ws: string, row: MessageRow, channel: ChannelName, now: number, known: LoadedPerson | null) {
     const svc = this.svc;
     const templateId = templatesOf(row)[channel];
     if (!templateId) throw new PrepareError(`no ${channel} template for this message`);
     const tpl = await svc.templates.get(ws, templateId);
-    const canonical = (await svc.store.db.selectFrom('profiles').select('canonical_id').where('workspace_id', '=', ws).where('id', '=', row.profile_id).executeTakeFirst())?.canonical_id;
-    const person = canonical ? await loadPerson(svc.store.db, ws, canonical, now) : null;
+    const canonical = known ? known.profile.id : (await svc.store.db.selectFrom('profiles').select('canonical_id').where('workspace_id', '=', ws).where('id', '=', row.profile_id).executeTakeFirst())?.canonical_id;
+    const person = known ?? (canonical ? await loadPerson(svc.store.db, ws, canonical, now) : null);
     if (!person) throw new PrepareError('the person no longer exists');
     const [brand, partials, computed, key] = await Promise.all([
       svc.settings.brand(ws),
       svc.templates.partials(ws),
-      profileComputed(svc.store, svc.segments, ws, person.profile.id).catch(() => ({})),
+      // Computed properties cost a read of the person's history: only when the template uses them.
+      JSON.stringify(tpl.source).includes('computed') ? profileComputed(svc.store, svc.segments, ws, person.profile.id).catch(() => ({})) : Promise.resolve({}),
       svc.settings.linkKey(ws),
     ]);
     const urls = linkUrls(svc.opts.publicUrl, key, { ws, m: row.id, p: person.profile.id, t: row.topic, c: channel });
@@ -162,10 +163,10 @@ export class Deliverer {
     }
   }
 
-  private async record(ws: string, row: MessageRow, channel: ChannelName, r: SendResult, meta: { to: string | null; templateId: string | null; version: number | null }): Promise<void> {
+  private async record(ws: string, row: MessageRow, channel: ChannelName, r: SendResult, meta: { to: string | null; templateId: string | null; version: number | null; profileId?: string }): Promise<void> {
     const now = this.opts.clock();
     const db = this.svc.store.db;
-    const profileId = (await db.selectFrom('profiles').select('canonical_id').where('workspace_id', '=', ws).where('id', '=', row.profile_id).executeTakeFirst())?.canonical_id ?? row.profile_id;
+    const profileId = meta.profileId ?? (await db.selectFrom('profiles').select('canonical_id').where('workspace_id', '=', ws).where('id', '=', row.profile_id).executeTakeFirst())?.canonical_id ?? row.profile_id;
     const common = { to_address: meta.to, template_id: meta.templateId, template_version: meta.version, channel };
     await db.transaction().execute(async (tx) => {
       if (r.status === 'sent') {

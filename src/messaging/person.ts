@@ -40,7 +40,7 @@ function countryOf(traits: Record<string, unknown>): string | null {
 }
 
 export async function loadPerson(db: Tx, ws: string, canonicalId: string, now: number): Promise<LoadedPerson | null> {
-  const profile = await readProfile(db as Kysely<DB>, ws, canonicalId);
+  const profile = await readProfile(db as Kysely<DB>, ws, canonicalId, { activity: false });
   if (!profile) return null;
   const ids = [profile.id, ...profile.mergedProfileIds.filter((p) => p !== profile.id)];
   const email = profile.identifiers.find((i) => i.kind === 'email')?.value ?? null;

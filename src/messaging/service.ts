@@ -10,13 +10,16 @@ import type { Store } from '../store/db.ts';
 import { type Decision, type MessageIntent, arbitrate } from './arbiter/index.ts';
 import { Deliverer } from './deliver.ts';
 import { type EnqueueInput, type MessageRow, dueMessages, enqueueMessage, excludedOf, lockDue, lockPerson, logDecision, templatesOf, updateMessage } from './outbox.ts';
-import { loadPerson } from './person.ts';
+import { type LoadedPerson, loadPerson } from './person.ts';
 import { MessagingSettings } from './settings.ts';
 import { TemplateStore } from './template-store.ts';
 import type { ChannelName } from './types.ts';
 
-/** A message being handed to its channel is this worker's for this long; after that another worker retries it. */
-export const SEND_LEASE_MS = 5 * 60_000;
+/**
+ * A message being handed to its channel is this worker's for this long; after that another worker resends it (the
+ * worker died between handing it over and recording the result). OMNIA_SEND_LEASE_MS shortens it (tests).
+ */
+export const SEND_LEASE_MS = Number(process.env.OMNIA_SEND_LEASE_MS) > 0 ? Number(process.env.OMNIA_SEND_LEASE_MS) : 5 * 60_000;
 
 export interface MessagingOptions {
   clock?: Clock;
@@ -25,8 +28,27 @@ export interface MessagingOptions {
   publicUrl: string;
   pollMs?: number;
   batchSize?: number;
+  /** Messages handed to channels at once (default 16). */
+  concurrency?: number;
   /** Loopback/private destinations for webhook and push channels (tests, development). */
   allowPrivateNetwork?: boolean;
+}
+
+interface Send {
+  ws: string;
+  row: MessageRow;
+  channel: ChannelName;
+  /** The person as the arbiter saw them a moment ago (saves loading them again to render). */
+  person: LoadedPerson | null;
+}
+
+/** Runs `fn` over `items` with at most `n` at a time. */
+async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
 }
 
 export class MessagingService {
@@ -139,13 +161,22 @@ export class MessagingService {
       byPerson.set(k, g);
     }
     let acted = 0;
-    for (const g of byPerson.values()) acted += await this.person(g.ws, g.profileId, g.ids, now);
+    const sends: Send[] = [];
+    // Each person's decisions run in their own transaction under their lock: on PostgreSQL several people at once
+    // (one connection each), on SQLite one after another (one writer anyway).
+    const groups = [...byPerson.values()];
+    await pool(groups, this.store.dialect === 'postgres' ? 6 : 1, async (g) => {
+      acted += await this.person(g.ws, g.profileId, g.ids, now, sends);
+    });
+    // The sends then go out concurrently (SMTP pools, provider round trips).
+    await pool(sends, this.opts.concurrency ?? 16, (s) => this.deliverer.deliver(s.ws, s.row, s.channel, s.person));
     return acted;
   }
 
-  private async person(ws: string, profileId: string, ids: string[], now: number): Promise<number> {
+  private async person(ws: string, profileId: string, ids: string[], now: number, sends: Send[]): Promise<number> {
     const canonical = (await this.store.db.selectFrom('profiles').select('canonical_id').where('workspace_id', '=', ws).where('id', '=', profileId).executeTakeFirst())?.canonical_id;
     const toSend: { row: MessageRow; decision: Extract<Decision, { action: 'send' }> }[] = [];
+    let loaded: LoadedPerson | null = null;
     const policy = await this.settings.policy(ws);
     const topics = await this.settings.topics(ws);
     const configured = new Set<ChannelName>(['onsite']);
@@ -157,6 +188,7 @@ export class MessagingService {
       count = rows.length;
       if (rows.length === 0) return;
       const person = canonical ? await loadPerson(tx, ws, canonical, now) : null;
+      loaded = person;
       if (!person) {
         for (const r of rows) {
           await logDecision(tx, ws, { messageId: r.id, profileId, action: 'skip', code: 'no_profile', reason: 'skipped: the person no longer exists (deleted)' }, now);
@@ -205,7 +237,7 @@ export class MessagingService {
         }
       }
     });
-    for (const s of toSend) await this.deliverer.deliver(ws, s.row, s.decision.channel);
+    for (const s of toSend) sends.push({ ws, row: s.row, channel: s.decision.channel, person: loaded });
     return count;
   }
 }

@@ -20,6 +20,8 @@ export const DEFAULT_TOPICS: Topic[] = [
   { id: 'marketing', label: 'News and offers', description: 'New products, sales and recommendations', transactional: false },
 ];
 
+const CACHE_MS = 2_000;
+
 /** Channels whose provider is configured through settings (onsite needs none). */
 export const PROVIDER_CHANNELS = ['email', 'sms', 'push', 'webhook'] as const;
 export type ProviderChannel = (typeof PROVIDER_CHANNELS)[number];
@@ -78,12 +80,23 @@ export class MessagingSettings {
     private readonly secrets: Secrets,
   ) {}
 
+  // Settings are read for every message: each value is cached for CACHE_MS. A write in this process takes effect at
+  // once; other processes (PostgreSQL scale-out) see it within CACHE_MS.
+  private cache = new Map<string, { at: number; row: { value: unknown; updatedAt: number } | null }>();
+
   private async read(ws: string, name: string): Promise<{ value: unknown; updatedAt: number } | null> {
+    const key = `${ws}\n${name}`;
+    const hit = this.cache.get(key);
+    if (hit && Date.now() - hit.at < CACHE_MS) return hit.row;
     const row = await this.store.db.selectFrom('messaging_settings').select(['value', 'updated_at']).where('workspace_id', '=', ws).where('name', '=', name).executeTakeFirst();
-    return row ? { value: fromJson(row.value), updatedAt: Number(row.updated_at) } : null;
+    const out = row ? { value: fromJson(row.value), updatedAt: Number(row.updated_at) } : null;
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(key, { at: Date.now(), row: out });
+    return out;
   }
 
   private async write(ws: string, name: string, value: unknown): Promise<void> {
+    this.cache.delete(`${ws}\n${name}`);
     const now = Date.now();
     await this.store.db
       .insertInto('messaging_settings')
@@ -186,6 +199,7 @@ export class MessagingSettings {
   }
 
   async deleteProvider(ws: string, channel: ProviderChannel): Promise<boolean> {
+    this.cache.delete(`${ws}\nprovider:${channel}`);
     const r = await this.store.db.deleteFrom('messaging_settings').where('workspace_id', '=', ws).where('name', '=', `provider:${channel}`).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
   }
@@ -207,6 +221,7 @@ export class MessagingSettings {
       .values({ workspace_id: ws, name: 'vapid', value: toJson({ publicKey: keys.publicKey, privateKey: this.secrets.encrypt(keys.privateKey, ctx), subject }), updated_at: Date.now() })
       .onConflict((oc) => oc.columns(['workspace_id', 'name']).doNothing())
       .execute();
+    this.cache.delete(`${ws}\nvapid`);
     return this.vapid(ws);
   }
 
@@ -222,6 +237,7 @@ export class MessagingSettings {
         .values({ workspace_id: ws, name: 'link_key', value: toJson({ key: this.secrets.encrypt(randomBytes(32).toString('base64'), ctx) }), updated_at: Date.now() })
         .onConflict((oc) => oc.columns(['workspace_id', 'name']).doNothing())
         .execute();
+      this.cache.delete(`${ws}\nlink_key`);
       return this.linkKey(ws);
     }
     const key = Buffer.from(this.secrets.decrypt((row.value as { key: string }).key, ctx), 'base64');

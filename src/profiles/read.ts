@@ -58,7 +58,8 @@ export async function lookupProfile(db: Kysely<DB>, ws: string, kind: string, ra
 
 const CHANNEL_OF_KIND: Record<string, string> = { email: 'email', phone: 'sms', push_token: 'push' };
 
-export async function readProfile(db: Kysely<DB>, ws: string, canonicalId: string): Promise<ProfileView | null> {
+/** `activity: false` skips the order and channel aggregates (a scan of the person's events) for hot paths. */
+export async function readProfile(db: Kysely<DB>, ws: string, canonicalId: string, opts: { activity?: boolean } = {}): Promise<ProfileView | null> {
   const members = await db.selectFrom('profiles').selectAll().where('workspace_id', '=', ws).where('canonical_id', '=', canonicalId).execute();
   const self = members.find((m) => m.id === canonicalId);
   if (!self) return null;
@@ -66,7 +67,9 @@ export async function readProfile(db: Kysely<DB>, ws: string, canonicalId: strin
   const [identifiers, consents, orders, channels] = await Promise.all([
     db.selectFrom('identifiers').selectAll().where('workspace_id', '=', ws).where('profile_id', 'in', ids).orderBy('created_at').execute(),
     db.selectFrom('consents').selectAll().where('workspace_id', '=', ws).where('profile_id', 'in', ids).execute(),
-    db
+    opts.activity === false
+      ? Promise.resolve([])
+      : db
       .selectFrom('events')
       .select([
         'currency',
@@ -80,7 +83,9 @@ export async function readProfile(db: Kysely<DB>, ws: string, canonicalId: strin
       .where('event', 'in', ['Order Completed', 'Order Refunded'])
       .groupBy('currency')
       .execute(),
-    db.selectFrom('events').select('channel').distinct().where('workspace_id', '=', ws).where('profile_id', 'in', ids).where('internal', '=', 0).execute(),
+    opts.activity === false
+      ? Promise.resolve([])
+      : db.selectFrom('events').select('channel').distinct().where('workspace_id', '=', ws).where('profile_id', 'in', ids).where('internal', '=', 0).execute(),
   ]);
 
   // Newest value per trait wins across the cluster.

@@ -1,7 +1,7 @@
 // The Liquid engines: one liquidjs instance per (escaping mode, set of partials), configured for strictness and
 // bounded work, with a cache of parsed templates. Rendering errors come out as RenderError naming field and variable.
 import { createHash } from 'node:crypto';
-import { CaptureTag, Liquid, Tokenizer, type Context, type Template, type TopLevelToken } from 'liquidjs';
+import { CaptureTag, Liquid, Tokenizer, type Context, type LiquidOptions, type Template, type TopLevelToken } from 'liquidjs';
 import { BUILTIN_BLOCKS } from './blocks.ts';
 import { escapeJsonString, stripControl, toText } from './escape.ts';
 import { type FilterImpl, RENDER_STATE, type RenderState, date, money, renderState } from './filters.ts';
@@ -50,21 +50,25 @@ class ResolvingCapture extends CaptureTag {
   }
 }
 
-function createEngine(mode: Mode, templates: Record<string, string>): Liquid {
-  const liquid = new Liquid({
+/** The liquidjs options every engine uses (exported so the benchmark's Liquid-only baseline uses the same). */
+export function liquidOptions(templates: Record<string, string>): LiquidOptions {
+  return {
     templates,
     strictVariables: true,
     // …but `{% if x %}` and `{{ x | default: "…" }}` on a missing x are the way to say "optional".
     lenientIf: true,
     ownPropertyOnly: true,
     strictFilters: true,
-    outputEscape: escaper(mode),
     renderLimit: LIMITS.renderMs,
     parseLimit: LIMITS.parseChars,
     memoryLimit: LIMITS.memory,
     // Partials are parsed once per engine; an engine is bound to one content hash of the partials.
     cache: 500,
-  });
+  };
+}
+
+function createEngine(mode: Mode, templates: Record<string, string>): Liquid {
+  const liquid = new Liquid({ ...liquidOptions(templates), outputEscape: escaper(mode) });
   liquid.registerFilter('money', money);
   liquid.registerFilter('date', date);
   // No opt-out of escaping: `raw` is an ordinary (escaped) identity filter. validateTemplate rejects it anyway.
