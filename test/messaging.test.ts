@@ -245,6 +245,9 @@ describe.each(BACKENDS)('messaging (%s)', (backend) => {
     const prov = await o.api('PUT', '/api/messaging/providers/sms', { baseUrl: sms.baseUrl, accountSid: 'AC'.padEnd(34, '1'), from: '+15005550006' });
     expect(prov.status).toBe(400);
     expect(prov.body.error.field).toBe('authToken');
+    const rate = await o.api('PUT', '/api/messaging/providers/sms', { baseUrl: sms.baseUrl, accountSid: sms.accountSid, authToken: sms.authToken, from: '+15005550006', rateLimitPerSecond: -1 });
+    expect(rate.status).toBe(400);
+    expect(rate.body.error.field).toBe('rateLimitPerSecond');
     const pol = await o.api('PUT', '/api/messaging/policy', { quietHours: [{ channel: 'sms', start: '25:00', end: '08:00' }] });
     expect(pol.status).toBe(400);
     expect(pol.body.error.field).toBe('quietHours[0].start');

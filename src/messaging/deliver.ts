@@ -2,6 +2,7 @@
 // adds the signed unsubscribe / tracking links and headers, calls the channel's adapter and records the outcome.
 // Transient errors retry with exponential backoff (through the arbiter again); permanent ones fail the message — or,
 // for "best channel", exclude that channel and let the arbiter pick the next one.
+import { performance } from 'node:perf_hooks';
 import { createChannelAdapter, type ChannelProviderConfig } from '../channels/index.ts';
 import { profileComputed } from '../segments/computed.ts';
 import { fromJson, toJson } from '../store/json.ts';
@@ -29,6 +30,8 @@ export interface DelivererOptions {
 
 export class Deliverer {
   private adapters = new Map<string, { stamp: number; adapter: ChannelAdapter }>();
+  /** Per (workspace, channel): the earliest moment the next send may start, for the provider's rate limit. */
+  private nextSlot = new Map<string, number>();
 
   constructor(
     private readonly svc: MessagingService,
@@ -53,6 +56,17 @@ export class Deliverer {
     return adapter;
   }
 
+  /** Spaces sends to a provider with a rate limit (per worker process): waits for this send's slot. */
+  private async throttle(ws: string, channel: ChannelName): Promise<void> {
+    const rate = (await this.svc.settings.provider(ws, channel))?.ratePerSecond;
+    if (!rate) return;
+    const key = `${ws}\n${channel}`;
+    const t = performance.now();
+    const slot = Math.max(t, this.nextSlot.get(key) ?? 0);
+    this.nextSlot.set(key, slot + 1000 / rate);
+    if (slot > t) await new Promise((r) => setTimeout(r, slot - t));
+  }
+
   private build(channel: ChannelName, config: AnyProviderConfig): ChannelAdapter {
     if (config.channel === 'webhook') {
       return createWebhookChannel({ url: config.url, secret: config.secret, allowPrivateNetwork: config.allowPrivateNetwork === true || this.opts.allowPrivateNetwork, clock: this.opts.clock });
@@ -72,6 +86,7 @@ export class Deliverer {
       to = prepared.toLabel;
       templateId = prepared.templateId;
       version = prepared.version;
+      await this.throttle(ws, channel);
       outcome = await prepared.send();
     } catch (err) {
       if (err instanceof RenderError) outcome = { status: 'permanent', error: `template: ${err.message}` };

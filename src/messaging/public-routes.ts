@@ -7,7 +7,8 @@ import { lookupProfile } from '../profiles/read.ts';
 import { fromJson, toJson } from '../store/json.ts';
 import { authenticateKey } from '../workspaces/keys.ts';
 import { classifyKeyword, parseInbound, parseStatusCallback, verifyTwilioSignature } from '../channels/index.ts';
-import { errorPage, parsePreferenceForm, preferenceCentrePage, unsubscribeConfirmPage, unsubscribeDonePage, verifyToken } from './links/index.ts';
+import { errorPage, optInConfirmPage, optInPromptPage, parsePreferenceForm, preferenceCentrePage, unsubscribeConfirmPage, unsubscribeDonePage, verifyToken } from './links/index.ts';
+import { confirmOptIn } from './opt-in.ts';
 import { type Claims, applyPreferences, recordClick, recordOpen, smsInbound, smsStatus, unsubscribe } from './feedback.ts';
 import { LIFECYCLE, insertLifecycleEvent } from './lifecycle.ts';
 import { linkUrls } from './link-urls.ts';
@@ -117,6 +118,21 @@ export async function messagingPublicRoutes(app: FastifyInstance, { messaging: s
   };
   app.get('/p/:ws/:token', { schema: { hide: true } }, preferences);
   app.post('/p/:ws/:token', { schema: { hide: true } }, preferences);
+
+  // Double opt-in: GET shows a button (scanners fetch links), the POST confirms.
+  app.get('/c/:ws/:token', { schema: { hide: true } }, async (req, reply) => {
+    const c = await claims(req, 'confirm');
+    if (!c) return html(reply, 400, optInConfirmPage({ brand: await brandOf((req.params as { ws: string }).ws).catch(() => ({ name: 'Omnia', primaryColor: '#333333' })), confirmed: false } as Parameters<typeof optInConfirmPage>[0]));
+    const topic = await svc.settings.topic(c.ws, c.t);
+    return html(reply, 200, optInPromptPage({ brand: await brandOf(c.ws), token: (req.params as { token: string }).token, topicLabel: topic?.label } as Parameters<typeof optInPromptPage>[0]));
+  });
+  app.post('/c/:ws/:token', { schema: { hide: true } }, async (req, reply) => {
+    const c = await claims(req, 'confirm');
+    if (!c) return html(reply, 400, optInConfirmPage({ brand: await brandOf((req.params as { ws: string }).ws).catch(() => ({ name: 'Omnia', primaryColor: '#333333' })), confirmed: false } as Parameters<typeof optInConfirmPage>[0]));
+    await confirmOptIn(svc, c);
+    const topic = await svc.settings.topic(c.ws, c.t);
+    return html(reply, 200, optInConfirmPage({ brand: await brandOf(c.ws), confirmed: true, topicLabel: topic?.label } as Parameters<typeof optInConfirmPage>[0]));
+  });
 
   // SMS provider webhooks (Twilio wire protocol): the signature is checked with the workspace's auth token.
   const twilio = async (req: FastifyRequest): Promise<{ ws: string; params: Record<string, string> }> => {

@@ -9,6 +9,7 @@ import { parseFeedbackReport } from './feedback.ts';
 import { PROVIDER_CHANNELS, type ProviderChannel } from './settings.ts';
 import type { MessagingService } from './service.ts';
 import { previewTemplate } from './preview.ts';
+import { requestOptIn } from './opt-in.ts';
 import { CHANNELS, type ChannelName } from './types.ts';
 
 const tags = ['messaging'];
@@ -184,6 +185,11 @@ export async function messagingRoutes(app: FastifyInstance, { messaging: svc }: 
     const ids = (await svc.store.db.selectFrom('profiles').select('id').where('workspace_id', '=', w).where('canonical_id', '=', c).execute()).map((r) => r.id);
     const rows = await svc.store.db.selectFrom('messages').selectAll().where('workspace_id', '=', w).where('profile_id', 'in', ids).orderBy('created_at', 'desc').limit(200).execute();
     return { messages: rows.map(messageView) };
+  });
+
+  app.post('/profiles/:id/opt-in', { schema: { tags, summary: 'Double opt-in: email the person a confirmation link; consent becomes subscribed when they confirm', params: Id, body: Type.Object({ topic: Type.Optional(Type.String({ maxLength: 64 })), templateId: Type.Optional(Type.String({ maxLength: 100 })) }, { additionalProperties: false }) } }, async (req, reply) => {
+    reply.status(202);
+    return requestOptIn(svc, ws(req), (req.params as { id: string }).id, req.body as { topic?: string; templateId?: string });
   });
 
   // Suppressions and bounce / complaint intake

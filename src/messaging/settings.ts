@@ -159,6 +159,12 @@ export class MessagingSettings {
   /** Validates, encrypts the secret fields and stores a channel's provider. */
   async setProvider(ws: string, channel: ProviderChannel, input: unknown): Promise<void> {
     if (!input || typeof input !== 'object' || Array.isArray(input)) throw badRequest('body must be an object', 'body');
+    // Omnia's own field beside the provider's: the most messages per second a worker hands to this provider.
+    const { rateLimitPerSecond, ...rest } = input as Record<string, unknown>;
+    if (rateLimitPerSecond !== undefined && (typeof rateLimitPerSecond !== 'number' || !(rateLimitPerSecond > 0) || rateLimitPerSecond > 100_000)) {
+      throw badRequest('rateLimitPerSecond must be a number above 0 and at most 100000', 'rateLimitPerSecond');
+    }
+    input = rest;
     let config: AnyProviderConfig;
     if (channel === 'webhook') config = validateWebhookChannel(input as Record<string, unknown>);
     else {
@@ -174,19 +180,22 @@ export class MessagingSettings {
       const v = getPath(stored, f);
       if (typeof v === 'string') setPath(stored, f, this.secrets.encrypt(v, `messaging/${ws}/provider:${channel}/${f}`));
     }
+    if (rateLimitPerSecond !== undefined) stored.rateLimitPerSecond = rateLimitPerSecond;
     await this.write(ws, `provider:${channel}`, stored);
   }
 
   /** The provider with its secrets decrypted, and a stamp that changes whenever it is saved. */
-  async provider(ws: string, channel: ChannelName): Promise<{ config: AnyProviderConfig; stamp: number } | null> {
+  async provider(ws: string, channel: ChannelName): Promise<{ config: AnyProviderConfig; stamp: number; ratePerSecond: number | null } | null> {
     const row = await this.read(ws, `provider:${channel}`);
     if (!row) return null;
     const config = structuredClone(row.value) as Record<string, unknown>;
+    const rate = typeof config.rateLimitPerSecond === 'number' ? config.rateLimitPerSecond : null;
+    delete config.rateLimitPerSecond;
     for (const f of secretFieldsOf(channel)) {
       const v = getPath(config, f);
       if (typeof v === 'string') setPath(config, f, this.secrets.decrypt(v, `messaging/${ws}/provider:${channel}/${f}`));
     }
-    return { config: config as unknown as AnyProviderConfig, stamp: row.updatedAt };
+    return { config: config as unknown as AnyProviderConfig, stamp: row.updatedAt, ratePerSecond: rate };
   }
 
   /** What the API shows: the config with every secret field replaced by "********". */
