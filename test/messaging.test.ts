@@ -105,6 +105,11 @@ describe.each(BACKENDS)('messaging (%s)', (backend) => {
     expect(names).toEqual(expect.arrayContaining(['Message Sent', 'Message Clicked', 'Message Opened']));
     const opened = (timeline.events as { event: string; properties: Record<string, unknown> }[]).find((e) => e.event === 'Message Opened')!;
     expect(opened.properties).toMatchObject({ messageId: id, human: false, filtered: 'privacy_proxy' });
+    // The proxy's open is recorded but not counted; the human click is.
+    expect((await o.api('GET', `/api/messages/${id}`)).body.engagement).toEqual({
+      opens: { total: 0, unique: 0, machine: 1 },
+      clicks: { total: 1, unique: 1, machine: 0, urls: { 'https://shop.candle.test/new?src=email&x=1': 1 } },
+    });
 
     // RFC 8058 one-click unsubscribe, as a mail client POSTs it.
     const unsubUrl = /<(http[^>]+)>$/.exec(lu)![1]!;

@@ -162,7 +162,7 @@ export async function messagingRoutes(app: FastifyInstance, { messaging: svc }: 
     const m = await svc.store.db.selectFrom('messages').selectAll().where('workspace_id', '=', w).where('id', '=', id).executeTakeFirst();
     if (!m) throw notFound(`message ${id} not found`);
     const decisions = await svc.store.db.selectFrom('message_decisions').selectAll().where('workspace_id', '=', w).where('message_id', '=', id).orderBy('at').orderBy('id').execute();
-    return { ...messageView(m), decisions: decisions.map(decisionView) };
+    return { ...messageView(m), engagement: await engagementOf(svc, w, m.profile_id, id), decisions: decisions.map(decisionView) };
   });
   app.get('/profiles/:id/decisions', { schema: { tags, summary: "The decision log of one person: every send, deferral, reroute and skip, with its reason", params: Id, querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })) }) } }, async (req) => {
     const w = ws(req);
@@ -217,6 +217,38 @@ export async function messagingRoutes(app: FastifyInstance, { messaging: svc }: 
     if (!raw || raw.length === 0) throw badRequest('send the raw bounce or complaint message as the body (Content-Type: message/rfc822)', 'body');
     return parseFeedbackReport(svc, ws(req), raw);
   });
+}
+
+/**
+ * Opens and clicks of one message: total and unique, counting only human ones (privacy-proxy opens and scanner
+ * clicks are recorded with human: false and reported apart).
+ */
+async function engagementOf(svc: MessagingService, ws: string, profileId: string, messageId: string) {
+  const canonical = (await resolveCanonical(svc.store.db, ws, profileId)) ?? profileId;
+  const ids = (await svc.store.db.selectFrom('profiles').select('id').where('workspace_id', '=', ws).where('canonical_id', '=', canonical).execute()).map((r) => r.id);
+  const rows = await svc.store.db
+    .selectFrom('events')
+    .select(['event', 'properties'])
+    .where('workspace_id', '=', ws)
+    .where('profile_id', 'in', ids.length ? ids : [profileId])
+    .where('internal', '=', 1)
+    .where('event', 'in', ['Message Opened', 'Message Clicked'])
+    .execute();
+  const out = { opens: { total: 0, unique: 0, machine: 0 }, clicks: { total: 0, unique: 0, machine: 0, urls: {} as Record<string, number> } };
+  for (const r of rows) {
+    const p = fromJson<{ messageId?: string; human?: boolean; url?: string }>(r.properties);
+    if (p.messageId !== messageId) continue;
+    const bucket = r.event === 'Message Opened' ? out.opens : out.clicks;
+    if (p.human === false) {
+      bucket.machine++;
+      continue;
+    }
+    bucket.total++;
+    if (r.event === 'Message Clicked' && p.url) out.clicks.urls[p.url] = (out.clicks.urls[p.url] ?? 0) + 1;
+  }
+  out.opens.unique = out.opens.total > 0 ? 1 : 0;
+  out.clicks.unique = Object.keys(out.clicks.urls).length;
+  return out;
 }
 
 export function messageView(m: { id: string; profile_id: string; source: string; requested_channel: string; channel: string | null; template_id: string | null; template_version: number | null; topic: string; transactional: number; priority: number; status: string; to_address: string | null; attempts: number; next_attempt_at: number; error: string | null; provider_id: string | null; created_at: number; sent_at: number | null; delivered_at: number | null; excluded: unknown }) {
