@@ -12,7 +12,7 @@ import { BACKENDS, openTestRuntime } from './helpers.ts';
 const DAY = 86_400_000;
 const RUNS: Record<string, number> = {
   sqlite: Number(process.env.OMNIA_PBT_RUNS ?? 2000),
-  postgres: Number(process.env.OMNIA_PBT_RUNS_PG ?? process.env.OMNIA_PBT_RUNS ?? 1000),
+  postgres: Number(process.env.OMNIA_PBT_RUNS_PG ?? process.env.OMNIA_PBT_RUNS ?? 2000),
 };
 
 const SEGMENTS: { name: string; def: (ids: Record<string, string>) => Condition }[] = [

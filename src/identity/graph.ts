@@ -78,6 +78,8 @@ export async function insertInternalEvent(
   event: string,
   properties: Record<string, unknown>,
   at = Date.now(),
+  /** The channel the event is about (messaging's lifecycle events carry the message's channel). */
+  channel = 'omnia',
 ): Promise<void> {
   await tx
     .insertInto('events')
@@ -89,7 +91,7 @@ export async function insertInternalEvent(
       event,
       user_id: null,
       anonymous_id: null,
-      channel: 'omnia',
+      channel,
       internal: 1,
       timestamp: at,
       received_at: at,

@@ -4,8 +4,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { enqueueSegmentWork } from '../segments/engine.ts';
 import type { DB } from '../store/types.ts';
-import { newId } from '../store/ids.ts';
-import { toJson } from '../store/json.ts';
+import { insertInternalEvent } from '../identity/graph.ts';
 
 type Tx = Transaction<DB> | Kysely<DB>;
 
@@ -31,26 +30,7 @@ export async function insertLifecycleEvent(
   properties: Record<string, unknown>,
   at: number,
 ): Promise<void> {
-  await tx
-    .insertInto('events')
-    .values({
-      workspace_id: ws,
-      message_id: newId('omnia'),
-      profile_id: profileId,
-      type: 'track',
-      event,
-      user_id: null,
-      anonymous_id: null,
-      channel,
-      internal: 1,
-      timestamp: at,
-      received_at: at,
-      properties: toJson(properties),
-      traits: '{}',
-      context: '{}',
-      revenue_minor: null,
-      currency: null,
-    })
-    .execute();
+  // properties.channel too: segments' engagement conditions filter on it.
+  await insertInternalEvent(tx, ws, profileId, event, { ...properties, channel }, at, channel);
   await enqueueSegmentWork(tx, ws, new Map([[profileId, new Set([`i:${event}`])]]), at);
 }

@@ -127,6 +127,12 @@ describe('evaluate', () => {
       next: T0 + 6 * DAY,
     },
     {
+      name: 'engagement: a privacy-proxy open (human: false) is not an open',
+      c: { kind: 'engagement', action: 'opened', channel: 'email', window: { amount: 7, unit: 'days' } },
+      f: facts({ events: [ev('Message Opened', T0 - DAY, { channel: 'email', human: false, filtered: 'privacy_proxy' }, { internal: true, channel: 'email' })] }),
+      value: false,
+    },
+    {
       name: 'engagement ignores client events with the same name',
       c: { kind: 'engagement', action: 'opened', channel: 'email' },
       f: facts({ events: [ev('Message Opened', T0 - DAY, { channel: 'email' })] }),

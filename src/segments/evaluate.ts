@@ -85,7 +85,8 @@ function evalNode(c: Condition, ctx: Ctx): Result {
           op: 'performed',
           window: c.window,
           internal: true,
-          filters: c.channel ? [{ path: 'channel', op: 'eq', value: c.channel }] : undefined,
+          // Machine opens and clicks (privacy proxies, link scanners) are recorded with human: false and not counted.
+          filters: [...(c.channel ? [{ path: 'channel', op: 'eq' as const, value: c.channel }] : []), { path: 'human', op: 'neq' as const, value: false }],
         },
         ctx,
       );
