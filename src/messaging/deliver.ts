@@ -114,7 +114,7 @@ export class Deliverer {
       JSON.stringify(tpl.source).includes('computed') ? profileComputed(svc.store, svc.segments, ws, person.profile.id).catch(() => ({})) : Promise.resolve({}),
       svc.settings.linkKey(ws),
     ]);
-    const urls = linkUrls(svc.opts.publicUrl, key, { ws, m: row.id, p: person.profile.id, t: row.topic, c: channel });
+    const urls = linkUrls(svc.opts.publicUrl, key, { ws, m: row.id, p: person.profile.id, t: row.topic, c: channel }, now);
     const context = fromJson<{ event?: { name: string; properties: Record<string, unknown>; timestamp?: number }; items?: Record<string, unknown>[]; data?: Record<string, unknown> }>(row.context);
     const { content } = await renderTemplate(
       tpl.source,
@@ -138,7 +138,7 @@ export class Deliverer {
     switch (channel) {
       case 'email': {
         if (!person.email || content.channel !== 'email') throw new PrepareError('the person has no email address');
-        const email = { ...content.email, html: instrumentEmailHtml(content.email.html, { clickUrl: (u: string) => urls.click(u), pixelUrl: urls.open }) };
+        const email = { ...content.email, html: instrumentEmailHtml(content.email.html, { clickUrl: (u: string) => urls.click(u), pixelUrl: urls.open, publicUrl: svc.opts.publicUrl }) };
         const hdrs = urls.listUnsubscribeHeaders(brand.senderEmail);
         return { toLabel: person.email, templateId, version: tpl.version, send: one({ ...base, to: person.email, content: { channel: 'email', email }, headers: hdrs }) };
       }

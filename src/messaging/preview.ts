@@ -65,7 +65,8 @@ export async function previewTemplate(svc: MessagingService, ws: string, input: 
     return { templateId: input.templateId ?? null, version, profileId: profile.id, content, warnings };
   } catch (e) {
     if (e instanceof RenderError) {
-      throw new HttpError(400, 'render_error', `${e.field}: ${e.message}${e.line !== undefined ? ` (line ${e.line})` : ''}`, e.field);
+      // The message already names the field; the field is reported as the API names it (source.<field>).
+      throw new HttpError(400, 'render_error', `${e.message}${e.line !== undefined && !e.message.includes('line') ? ` (line ${e.line})` : ''}`, `source.${e.field}`);
     }
     throw e;
   }

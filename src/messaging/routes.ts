@@ -2,7 +2,8 @@
 // providers, the transactional send API, message status, the decision log, suppressions and bounce intake.
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { badRequest, notFound } from '../app/errors.ts';
+import { HttpError, badRequest, notFound } from '../app/errors.ts';
+import { isInstanceAdmin } from '../app/auth.ts';
 import { LOOKUP_KINDS, lookupProfile, resolveCanonical } from '../profiles/read.ts';
 import { fromJson } from '../store/json.ts';
 import { parseFeedbackReport } from './feedback.ts';
@@ -97,6 +98,10 @@ export async function messagingRoutes(app: FastifyInstance, { messaging: svc }: 
   });
   app.put('/messaging/providers/:channel', { schema: { tags, summary: "Set a channel's provider (secret fields are encrypted at rest)", params: ChannelParam, body: Any } }, async (req) => {
     const channel = (req.params as { channel: ProviderChannel }).channel;
+    // Private-network destinations reach the Omnia host's own network: only the instance's operators may allow them.
+    if ((req.body as { allowPrivateNetwork?: unknown } | null)?.allowPrivateNetwork === true && !isInstanceAdmin(req)) {
+      throw new HttpError(403, 'forbidden', 'only instance admins (admin keys of the default workspace) can allow private-network destinations', 'allowPrivateNetwork');
+    }
     await svc.settings.setProvider(ws(req), channel, req.body);
     return { channel, provider: await svc.settings.providerMasked(ws(req), channel) };
   });

@@ -1,6 +1,7 @@
 // Per-workspace messaging settings: brand kit, arbiter policy, topics, channel providers (secret fields encrypted at
 // rest with OMNIA_SECRET), the web push VAPID keys and the key that signs tracking and unsubscribe links.
 import { randomBytes } from 'node:crypto';
+import { BlockedAddressError, checkHost, hostOf, systemResolver } from '../webhooks/ssrf.ts';
 import { badRequest } from '../app/errors.ts';
 import type { Secrets } from '../app/secrets.ts';
 import type { Store } from '../store/db.ts';
@@ -58,7 +59,7 @@ function secretFieldsOf(channel: string): string[] {
   return [...((SECRET_FIELDS as Record<string, readonly string[]>)[channel] ?? [])];
 }
 
-function validateWebhookChannel(input: Record<string, unknown>): WebhookChannelConfig {
+async function validateWebhookChannel(input: Record<string, unknown>): Promise<WebhookChannelConfig> {
   let url: URL;
   try {
     url = new URL(String(input.url ?? ''));
@@ -67,6 +68,15 @@ function validateWebhookChannel(input: Record<string, unknown>): WebhookChannelC
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && input.allowPrivateNetwork === true)) {
     throw badRequest('url must be https (http only with allowPrivateNetwork)', 'url');
+  }
+  // The destination is checked when saved (and again at every delivery): no loopback, private or link-local address.
+  if (input.allowPrivateNetwork !== true) {
+    try {
+      await checkHost(hostOf(url), false, systemResolver);
+    } catch (e) {
+      if (e instanceof BlockedAddressError) throw badRequest(`url: ${e.message}`, 'url');
+      throw badRequest(`url: the host cannot be resolved (${(e as Error).message})`, 'url');
+    }
   }
   if (typeof input.secret !== 'string' || input.secret.length < 16) throw badRequest('secret must be a string of at least 16 characters', 'secret');
   return { channel: 'webhook', provider: 'http', url: url.toString(), secret: input.secret, allowPrivateNetwork: input.allowPrivateNetwork === true };
@@ -166,7 +176,7 @@ export class MessagingSettings {
     }
     input = rest;
     let config: AnyProviderConfig;
-    if (channel === 'webhook') config = validateWebhookChannel(input as Record<string, unknown>);
+    if (channel === 'webhook') config = await validateWebhookChannel(input as Record<string, unknown>);
     else {
       let body: Record<string, unknown> = { ...(input as Record<string, unknown>), channel };
       // Web push signs with the workspace's own VAPID keys unless the operator brings a pair.

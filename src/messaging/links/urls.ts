@@ -64,7 +64,7 @@ export function parseLinkUrl(url: string, publicUrl?: string): { kind: LinkKind;
     if (!here.startsWith(b)) return null;
     path = here.slice(b.length);
   } else {
-    path = path.replace(/^.*?\/(?=(?:t\/[oc]|[upc])\/[^/]+$)/, '');
+    path = path.replace(/^.*?\/(?=(?:t\/[oc]|[upc])\/(?:[A-Za-z0-9_-]{1,40}\/)?[^/]+$)/, '');
   }
   const r = parseLinkPath('/' + path.replace(/^\//, ''));
   if (!r) return null;
@@ -72,9 +72,12 @@ export function parseLinkUrl(url: string, publicUrl?: string): { kind: LinkKind;
   return r;
 }
 
-/** `/t/c/TOKEN` → { kind: 'click', token } (path relative to publicUrl's path); null for anything else. */
+/**
+ * `/t/c/TOKEN` or `/t/c/WORKSPACE/TOKEN` (the routes put the workspace in the path) → { kind: 'click', token } (path
+ * relative to publicUrl's path); null for anything else.
+ */
 export function parseLinkPath(path: string): { kind: LinkKind; token: string } | null {
-  const m = /^\/(t\/o|t\/c|u|p|c)\/([A-Za-z0-9_-]+)(\.gif)?$/.exec(path);
+  const m = /^\/(t\/o|t\/c|u|p|c)\/(?:[A-Za-z0-9_-]{1,40}\/)?([A-Za-z0-9_-]+)(\.gif)?$/.exec(path);
   if (!m) return null;
   const kind = ({ 't/o': 'open', 't/c': 'click', u: 'unsubscribe', p: 'preferences', c: 'confirm' } as const)[
     m[1] as 't/o' | 't/c' | 'u' | 'p' | 'c'
