@@ -262,6 +262,11 @@ describe.each(BACKENDS)('messaging (%s)', (backend) => {
     // Provider secrets are encrypted at rest and masked when read back.
     const rows = await o.rt.store.db.selectFrom('messaging_settings').select(['name', 'value']).execute();
     expect(JSON.stringify(rows)).not.toContain(sms.authToken);
-    expect((await o.api('GET', '/api/messaging/providers')).body.providers.sms.authToken).toBe('********');
+    const masked = (await o.api('GET', '/api/messaging/providers')).body.providers.sms;
+    expect(masked.authToken).toBe('********');
+    // Sending the masked config back (as a settings form does) keeps the stored secret.
+    const { channel: _c, provider: _p, ...back } = masked;
+    expect((await o.api('PUT', '/api/messaging/providers/sms', back)).status).toBe(200);
+    expect(((await o.rt.messaging.settings.provider('default', 'sms'))!.config as { authToken: string }).authToken).toBe(sms.authToken);
   });
 });

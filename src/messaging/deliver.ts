@@ -111,7 +111,7 @@ export class Deliverer {
       svc.settings.brand(ws),
       svc.templates.partials(ws),
       // Computed properties cost a read of the person's history: only when the template uses them.
-      JSON.stringify(tpl.source).includes('computed') ? profileComputed(svc.store, svc.segments, ws, person.profile.id).catch(() => ({})) : Promise.resolve({}),
+      (JSON.stringify(tpl.source).includes('computed') || Object.values(await svc.templates.partials(ws)).some((b) => b.includes('computed'))) ? profileComputed(svc.store, svc.segments, ws, person.profile.id).catch(() => ({})) : Promise.resolve({}),
       svc.settings.linkKey(ws),
     ]);
     const urls = linkUrls(svc.opts.publicUrl, key, { ws, m: row.id, p: person.profile.id, t: row.topic, c: channel }, now);

@@ -4,7 +4,7 @@
 import { setConsent } from '../profiles/consent.ts';
 import { lookupProfile } from '../profiles/read.ts';
 import { enqueueSegmentWork } from '../segments/engine.ts';
-import { toJson } from '../store/json.ts';
+import { fromJson, toJson } from '../store/json.ts';
 import { parseEmailFeedback } from '../channels/index.ts';
 import { classifyClick, classifyOpen } from './links/index.ts';
 import { LIFECYCLE, insertLifecycleEvent } from './lifecycle.ts';
@@ -51,16 +51,25 @@ export async function recordClick(svc: MessagingService, c: Claims, url: string,
   const m = await message(svc, c.ws, c.m);
   if (!m) return;
   const now = svc.now();
-  const recent = await svc.store.db
+  const recentRows = await svc.store.db
     .selectFrom('events')
-    .select('timestamp')
+    .select(['timestamp', 'properties'])
     .where('workspace_id', '=', c.ws)
     .where('event', '=', LIFECYCLE.clicked)
     .where('internal', '=', 1)
     .where('timestamp', '>', now - 10_000)
     .where('profile_id', '=', (await canonicalOf(svc, c.ws, m.profile_id)) ?? m.profile_id)
     .execute();
-  const verdict = classifyClick({ userAgent: hit.userAgent, ip: hit.ip, at: now, deliveredAt: Number(m.delivered_at ?? m.sent_at ?? now), method: hit.method, recentClicksSameMessage: recent.map((r) => Number(r.timestamp)) });
+  // Scanner bursts: other links of this same message clicked in the last seconds (one per link).
+  const seen = new Set<string>([url]);
+  const recent: number[] = [];
+  for (const r of recentRows) {
+    const p = fromJson<{ messageId?: string; url?: string }>(r.properties);
+    if (p.messageId !== m.id || !p.url || seen.has(p.url)) continue;
+    seen.add(p.url);
+    recent.push(Number(r.timestamp));
+  }
+  const verdict = classifyClick({ userAgent: hit.userAgent, ip: hit.ip, at: now, deliveredAt: Number(m.delivered_at ?? m.sent_at ?? now), method: hit.method, recentClicksSameMessage: recent });
   const who = (await canonicalOf(svc, c.ws, m.profile_id)) ?? m.profile_id;
   await svc.store.db.transaction().execute(async (tx) => {
     await insertLifecycleEvent(tx, c.ws, who, LIFECYCLE.clicked, m.channel ?? c.c, { messageId: m.id, url, human: verdict.human, ...(verdict.reason ? { filtered: verdict.reason } : {}) }, now);

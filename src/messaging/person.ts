@@ -70,12 +70,14 @@ export async function loadPerson(db: Tx, ws: string, canonicalId: string, now: n
   const push = pushRows.map((r) => ({ endpoint: r.endpoint, keys: fromJson<PushSubscriptionJson['keys']>(r.keys) }));
   const consentBy = new Map(profile.channels.map((c) => [c.channel, c.consent]));
   const consent = (channel: ChannelName, topic: string): ConsentState => {
-    // The newest explicit choice among the channel's names wins; a topic's own choice beats the channel-wide one.
+    // The newest explicit choice wins: the topic's own or the channel-wide one ("unsubscribe from everything" after
+    // a topic subscription stops that topic too; a topic subscription after a global opt-out re-opens just it).
     let best: { state: string; updatedAt: number } | null = null;
     for (const name of CONSENT_CHANNELS[channel]) {
       const c = consentBy.get(name);
-      const pick = c?.[topic] ?? (c?.all && c.all.source !== 'none' ? c.all : undefined);
-      if (pick && (!best || pick.updatedAt > best.updatedAt)) best = pick;
+      for (const pick of [c?.[topic], c?.all && c.all.source !== 'none' ? c.all : undefined]) {
+        if (pick && (!best || pick.updatedAt > best.updatedAt)) best = pick;
+      }
     }
     return (best?.state as ConsentState | undefined) ?? 'never_asked';
   };

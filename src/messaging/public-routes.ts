@@ -187,7 +187,7 @@ export async function messagingPublicRoutes(app: FastifyInstance, { messaging: s
       }
       throw new HttpError(404, 'unknown_visitor', 'no person with that userId/anonymousId yet: send a page or identify call first', 'anonymousId');
     };
-    browser.get('/v1/push/vapid-public-key', { schema: { tags: ['browser'], summary: "The workspace's VAPID public key for PushManager.subscribe" } }, async (req) => ({ publicKey: (await svc.settings.vapid(await workspace(req))).publicKey }));
+    browser.get('/v1/push/vapid-public-key', { schema: { tags: ['browser'], summary: "The workspace's VAPID public key for PushManager.subscribe" } }, async (req) => ({ publicKey: await svc.settings.vapidPublicKey(await workspace(req)) }));
     browser.post('/v1/push/subscribe', { schema: { tags: ['browser'], summary: 'Register a web push subscription for a visitor' } }, async (req, reply) => {
       const ws = await workspace(req);
       const b = (req.body ?? {}) as { userId?: unknown; anonymousId?: unknown; subscription?: { endpoint?: unknown; keys?: { p256dh?: unknown; auth?: unknown } } };

@@ -38,7 +38,6 @@ const SendBody = Type.Object(
     idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Same key + same person → the same message, never a second one' })),
     event: Type.Optional(Type.Object({ name: Type.String({ maxLength: 200 }), properties: Type.Optional(Type.Record(Type.String(), Type.Unknown())) })),
     items: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()), { maxItems: 50 })),
-    data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     notBefore: Type.Optional(Type.String({ format: 'date-time' })),
   },
   { additionalProperties: false },
@@ -114,7 +113,7 @@ export async function messagingRoutes(app: FastifyInstance, { messaging: svc }: 
     if (!a) throw notFound('no provider for that channel');
     return a.health();
   });
-  app.get('/messaging/vapid', { schema: { tags, summary: "The workspace's VAPID public key (web push)" } }, async (req) => ({ publicKey: (await svc.settings.vapid(ws(req))).publicKey }));
+  app.get('/messaging/vapid', { schema: { tags, summary: "The workspace's VAPID public key (web push)" } }, async (req) => ({ publicKey: await svc.settings.vapidPublicKey(ws(req)) }));
 
   // Sending
   app.post('/messages', { schema: { tags, summary: 'Send a message to one person (through the arbiter); 202 with its id', body: SendBody } }, async (req, reply) => {
@@ -155,7 +154,7 @@ export async function messagingRoutes(app: FastifyInstance, { messaging: svc }: 
       topic: topic.id,
       transactional: topic.transactional,
       priority: b.priority ?? 50,
-      context: { ...(b.event ? { event: { name: b.event.name, properties: b.event.properties ?? {} } } : {}), ...(b.items ? { items: b.items } : {}), ...(b.data ? { data: b.data } : {}) },
+      context: { ...(b.event ? { event: { name: b.event.name, properties: b.event.properties ?? {} } } : {}), ...(b.items ? { items: b.items } : {})},
       notBefore,
     });
     reply.status(202);

@@ -205,6 +205,7 @@ export class MessagingService {
         toSend.push({ row: r, decision: { id: r.id, action: 'send', channel: r.channel as ChannelName, reason: 'resend after lease' } });
       }
       const fresh = rows.filter((r) => !(r.status === 'sending' && r.channel));
+      const rowById0 = new Map(fresh.map((r) => [r.id, r]));
       const intents: MessageIntent[] = fresh.map((r) => {
         const templated = templatesOf(r);
         // A channel without a template for this message, or without a provider, cannot carry it.
@@ -220,7 +221,16 @@ export class MessagingService {
           exclude: [...new Set([...excludedOf(r), ...unusable])],
         };
       });
-      const decisions = arbitrate(intents, person.state, policy, now);
+      // A named channel that cannot carry the message (no provider, no template) is skipped with that reason, not
+      // "already tried"; the rest go to the arbiter.
+      const unusableNamed: Decision[] = [];
+      const decidable = intents.filter((i) => {
+        if (i.channel === 'best' || !(i.exclude ?? []).includes(i.channel) || excludedOf(rowById0.get(i.id)!).includes(i.channel)) return true;
+        const why = configured.has(i.channel) ? `this message has no ${i.channel} template` : `no ${i.channel} provider is configured (PUT /api/messaging/providers/${i.channel})`;
+        unusableNamed.push({ id: i.id, action: 'skip', code: 'no_channel', reason: `skip: ${why}` });
+        return false;
+      });
+      const decisions = [...unusableNamed, ...arbitrate(decidable, person.state, policy, now)];
       const rowById = new Map(fresh.map((r) => [r.id, r]));
       for (const d of decisions) {
         const row = rowById.get(d.id)!;

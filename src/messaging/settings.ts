@@ -22,6 +22,7 @@ export const DEFAULT_TOPICS: Topic[] = [
 ];
 
 const CACHE_MS = 2_000;
+const MASK = '********';
 
 /** Channels whose provider is configured through settings (onsite needs none). */
 export const PROVIDER_CHANNELS = ['email', 'sms', 'push', 'webhook'] as const;
@@ -186,6 +187,15 @@ export class MessagingSettings {
       config = r.value;
     }
     const stored = structuredClone(config) as unknown as Record<string, unknown>;
+    // A secret sent back as the mask ("********", as GET shows it) keeps the stored value.
+    const previous = (await this.read(ws, `provider:${channel}`))?.value as Record<string, unknown> | undefined;
+    for (const f of secretFieldsOf(channel)) {
+      if (getPath(stored, f) === MASK) {
+        const old = previous ? getPath(previous, f) : undefined;
+        if (typeof old !== 'string') throw badRequest(`${f}: no stored secret to keep; send the secret itself`, f);
+        setPath(stored, f, this.secrets.decrypt(old, `messaging/${ws}/provider:${channel}/${f}`));
+      }
+    }
     for (const f of secretFieldsOf(channel)) {
       const v = getPath(stored, f);
       if (typeof v === 'string') setPath(stored, f, this.secrets.encrypt(v, `messaging/${ws}/provider:${channel}/${f}`));
@@ -213,7 +223,7 @@ export class MessagingSettings {
     const row = await this.read(ws, `provider:${channel}`);
     if (!row) return null;
     const config = structuredClone(row.value) as Record<string, unknown>;
-    for (const f of secretFieldsOf(channel)) if (getPath(config, f) !== undefined) setPath(config, f, '********');
+    for (const f of secretFieldsOf(channel)) if (getPath(config, f) !== undefined) setPath(config, f, MASK);
     return config;
   }
 
@@ -221,6 +231,13 @@ export class MessagingSettings {
     this.cache.delete(`${ws}\nprovider:${channel}`);
     const r = await this.store.db.deleteFrom('messaging_settings').where('workspace_id', '=', ws).where('name', '=', `provider:${channel}`).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
+  }
+
+  /** The public key browsers must subscribe with: the push provider's own pair when it has one, else the workspace's. */
+  async vapidPublicKey(ws: string): Promise<string> {
+    const p = await this.provider(ws, 'push');
+    const own = p && 'vapid' in p.config ? (p.config as { vapid?: { publicKey?: string } }).vapid?.publicKey : undefined;
+    return own ?? (await this.vapid(ws)).publicKey;
   }
 
   /** The workspace's VAPID key pair (generated on first use; the private key encrypted at rest). */
