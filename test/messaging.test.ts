@@ -127,6 +127,11 @@ describe.each(BACKENDS)('messaging (%s)', (backend) => {
     expect(smtp.messages.length).toBe(sent + 1); // the receipt goes, the offer does not
     expect((await o.api('GET', `/api/messages/${m2}`)).body).toMatchObject({ status: 'skipped', decisions: [{ action: 'skip', code: 'unsubscribed' }] });
     expect((await o.api('GET', `/api/messages/${t2}`)).body.status).toBe('sent');
+
+    // GDPR erasure takes the person's messages and decisions with them; the suppression of an address would stay.
+    expect((await o.api('DELETE', `/api/profiles/${ann}`)).status).toBe(200);
+    expect((await o.api('GET', `/api/messages/${t2}`)).status).toBe(404);
+    expect(await o.rt.store.db.selectFrom('message_decisions').selectAll().where('message_id', 'in', [id, m2, t2]).execute()).toEqual([]);
   });
 
   it('a marketing email over the daily cap is deferred to the next local day, and the decision log says so', async () => {
@@ -232,11 +237,11 @@ describe.each(BACKENDS)('messaging (%s)', (backend) => {
     expect((await o.api('POST', '/api/templates', { name: 'x', source: { channel: 'fax', body: 'hi' } })).status).toBe(400);
     expect(await count()).toBe(n);
     const cases: [unknown, string][] = [
-      [{ to: { userId: 'ann' }, channel: 'email', template: ids.email, topic: 'nope' }, 'topic'],
-      [{ to: { userId: 'ann' }, channel: 'email', template: ids.sms, topic: 'marketing' }, 'template'],
-      [{ to: { userId: 'ann', email: 'a@b.c' }, channel: 'email', template: ids.email, topic: 'marketing' }, 'to'],
-      [{ to: { userId: 'ann' }, channel: 'best', topic: 'marketing' }, 'templates'],
-      [{ to: { userId: 'ann' }, channel: 'fax', template: ids.email, topic: 'marketing' }, 'channel'],
+      [{ to: { userId: 'bo' }, channel: 'email', template: ids.email, topic: 'nope' }, 'topic'],
+      [{ to: { userId: 'bo' }, channel: 'email', template: ids.sms, topic: 'marketing' }, 'template'],
+      [{ to: { userId: 'bo', email: 'a@b.c' }, channel: 'email', template: ids.email, topic: 'marketing' }, 'to'],
+      [{ to: { userId: 'bo' }, channel: 'best', topic: 'marketing' }, 'templates'],
+      [{ to: { userId: 'bo' }, channel: 'fax', template: ids.email, topic: 'marketing' }, 'channel'],
     ];
     const messages = async () => Number((await o.rt.store.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
     const m = await messages();

@@ -84,6 +84,11 @@ export async function deleteProfile(store: Store, ws: string, canonicalId: strin
     await tx.deleteFrom('list_members').where('workspace_id', '=', ws).where('profile_id', 'in', members).execute();
     await tx.deleteFrom('profile_rfm').where('workspace_id', '=', ws).where('profile_id', 'in', members).execute();
     await forgetWebhookDeliveries(tx, ws, members); // payloads carry their identifiers
+    // Messages carry the address and rendered personal content; decisions and push subscriptions name the person.
+    // Suppressions stay: they are kept by address so that an opted-out address is never messaged again.
+    await tx.deleteFrom('messages').where('workspace_id', '=', ws).where('profile_id', 'in', members).execute();
+    await tx.deleteFrom('message_decisions').where('workspace_id', '=', ws).where('profile_id', 'in', members).execute();
+    await tx.deleteFrom('push_subscriptions').where('workspace_id', '=', ws).where('profile_id', 'in', members).execute();
     // The segment worker sees the person is gone and removes their memberships and timers.
     await enqueueSegmentWork(tx, ws, new Map(members.map((m) => [m, new Set(['all'])])));
     const counts = { events: Number(ev.numUpdatedRows), profiles: members.length };
