@@ -487,12 +487,15 @@ describe.each(BACKENDS)('messaging API (%s)', (backend) => {
     expect(feedA.messages.map((m) => m.id)).toEqual([onsite]);
   });
 
-  it('a tenant workspace cannot turn off the SSRF guard of the webhook or push channel (only instance admins can)', async () => {
+  it('a tenant workspace cannot turn off the SSRF guard or use private-network providers (only instance admins can)', async () => {
     const created = await o.api('POST', '/api/workspaces', { name: `Tenant ${backend}` });
     const admin = created.body.keys.admin as string;
     const cases: [string, Record<string, unknown>][] = [
       ['webhook', { url: 'http://169.254.169.254/latest/meta-data', secret: SECRET, allowPrivateNetwork: true }],
       ['push', { allowPrivateNetwork: true }], // push endpoints come from browsers: any URL a visitor registers
+      // Nor point a provider at the host's own network: an SMTP relay on loopback, an SMS gateway on a private address.
+      ['email', { host: '127.0.0.1', port: 25, messageIdDomain: 'tenant.test' }],
+      ['sms', { baseUrl: 'http://10.1.2.3:8080', accountSid: 'AC'.padEnd(34, '1'), authToken: 'x'.repeat(32), from: '+15005550006' }],
     ];
     for (const [channel, body] of cases) {
       const r = await o.api('PUT', `/api/messaging/providers/${channel}`, body, admin);

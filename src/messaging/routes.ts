@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { HttpError, badRequest, notFound } from '../app/errors.ts';
 import { isInstanceAdmin } from '../app/auth.ts';
+import { BlockedAddressError, checkHost, hostOf, systemResolver } from '../webhooks/ssrf.ts';
 import { LOOKUP_KINDS, lookupProfile, resolveCanonical } from '../profiles/read.ts';
 import { fromJson } from '../store/json.ts';
 import { parseFeedbackReport } from './feedback.ts';
@@ -100,6 +101,15 @@ export async function messagingRoutes(app: FastifyInstance, { messaging: svc }: 
     // Private-network destinations reach the Omnia host's own network: only the instance's operators may allow them.
     if ((req.body as { allowPrivateNetwork?: unknown } | null)?.allowPrivateNetwork === true && !isInstanceAdmin(req)) {
       throw new HttpError(403, 'forbidden', 'only instance admins (admin keys of the default workspace) can allow private-network destinations', 'allowPrivateNetwork');
+    }
+    // A tenant must not point a provider at the Omnia host's own network either (SMTP relay, SMS gateway base URL).
+    const target = providerHost(channel, req.body);
+    if (target && !isInstanceAdmin(req)) {
+      try {
+        await checkHost(target, false, systemResolver);
+      } catch (e) {
+        if (e instanceof BlockedAddressError) throw new HttpError(403, 'forbidden', `${e.message}: only instance admins may use private-network providers`, channel === 'email' ? 'host' : 'baseUrl');
+      }
     }
     await svc.settings.setProvider(ws(req), channel, req.body);
     return { channel, provider: await svc.settings.providerMasked(ws(req), channel) };
@@ -253,6 +263,20 @@ async function engagementOf(svc: MessagingService, ws: string, profileId: string
   out.opens.unique = out.opens.total > 0 ? 1 : 0;
   out.clicks.unique = Object.keys(out.clicks.urls).length;
   return out;
+}
+
+/** The host a provider config connects to (SMTP host, SMS gateway), for the private-network check. */
+function providerHost(channel: string, body: unknown): string | null {
+  const b = (body ?? {}) as { host?: unknown; baseUrl?: unknown };
+  if (channel === 'email' && typeof b.host === 'string') return b.host;
+  if (channel === 'sms' && typeof b.baseUrl === 'string') {
+    try {
+      return hostOf(new URL(b.baseUrl));
+    } catch {
+      return null; // the provider's own validation names the field
+    }
+  }
+  return null;
 }
 
 export function messageView(m: { id: string; profile_id: string; source: string; requested_channel: string; channel: string | null; template_id: string | null; template_version: number | null; topic: string; transactional: number; priority: number; status: string; to_address: string | null; attempts: number; next_attempt_at: number; error: string | null; provider_id: string | null; created_at: number; sent_at: number | null; delivered_at: number | null; excluded: unknown }) {
