@@ -95,7 +95,7 @@ describe.each(CRASH_BACKENDS)('crash safety: SIGKILL mid-stream (%s)', (backend)
     }
   });
 
-  it('every acknowledged event survives exactly once; retries add nothing; the restarted server works', async () => {
+  it('every acknowledged event survives exactly once; retries add nothing; the restarted server works', { timeout: 180_000 }, async () => {
     if (backend === 'postgres') {
       const admin = new pg.Client({ connectionString: PG_URL });
       await admin.connect();

@@ -43,7 +43,7 @@ async function smtpSink(delayMs: number): Promise<Sink> {
 const TEMPLATE = { channel: 'email', subject: 'Your order {{ event.properties.order_id | default: "" }}', mjml: '<mj-section><mj-column><mj-text>Thanks!</mj-text></mj-column></mj-section>' };
 
 describe.runIf(BACKENDS.includes('postgres'))('two messaging workers on one PostgreSQL outbox', () => {
-  it('every message is sent exactly once and each person keeps their daily cap', async () => {
+  it('every message is sent exactly once and each person keeps their daily cap', { timeout: 120_000 }, async () => {
     const sink = await smtpSink(2);
     const now = Date.UTC(2026, 5, 1, 12);
     const a = await startTestOmnia('postgres', { clock: () => now });
@@ -102,7 +102,8 @@ describe('a sending server killed with SIGKILL mid-batch (sqlite)', () => {
     for (const c of children) c.kill('SIGKILL');
   });
 
-  it('restarts and delivers every message; a Message-ID is never reused for another message', async () => {
+  // Two server start-ups (tsx compiles on a cold cache) beside other test files on 2 cores: a generous timeout.
+  it('restarts and delivers every message; a Message-ID is never reused for another message', { timeout: 240_000 }, async () => {
     const dir = tempDir();
     const sink = await smtpSink(15);
     const port = await freePort();

@@ -43,7 +43,7 @@ async function waitHealthy(port: number): Promise<void> {
 }
 
 describe('omnia serve (sqlite)', () => {
-  it('first run prints working keys; SIGTERM mid-burst exits 0 with every acknowledged event stored', async () => {
+  it('first run prints working keys; SIGTERM mid-burst exits 0 with every acknowledged event stored', { timeout: 180_000 }, async () => {
     const dir = tempDir();
     const port = await freePort();
     const s = startServer({ PORT: String(port), OMNIA_DATA_DIR: dir, LOG_LEVEL: 'info', OMNIA_WRITE_KEY: '', OMNIA_ADMIN_KEY: '' });
