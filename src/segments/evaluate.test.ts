@@ -118,6 +118,18 @@ describe('evaluate', () => {
       f: facts({ addresses: new Set(['email']), consent: { email: { marketing: 'unsubscribed' } } }),
       value: false,
     },
+    {
+      name: 'reachable for marketing: a newer channel-wide opt-out beats an older topic subscription',
+      c: { kind: 'reachable', channel: 'email', topic: 'marketing' },
+      f: facts({ addresses: new Set(['email']), consent: { email: { marketing: 'subscribed', all: 'unsubscribed' } }, consentAt: { email: { marketing: 1, all: 2 } } }),
+      value: false,
+    },
+    {
+      name: 'reachable for marketing: a newer topic subscription beats an older channel-wide opt-out',
+      c: { kind: 'reachable', channel: 'email', topic: 'marketing' },
+      f: facts({ addresses: new Set(['email']), consent: { email: { marketing: 'subscribed', all: 'unsubscribed' } }, consentAt: { email: { marketing: 2, all: 1 } } }),
+      value: true,
+    },
     { name: 'reachable requires an address', c: { kind: 'reachable', channel: 'sms' }, f: facts({ consent: { sms: { all: 'subscribed' } } }), value: false },
     {
       name: 'engagement: opened an email in 7 days',

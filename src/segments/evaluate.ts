@@ -74,7 +74,11 @@ function evalNode(c: Condition, ctx: Ctx): Result {
     case 'reachable': {
       if (!ctx.facts.addresses.has(c.channel)) return { value: false, next: null };
       const topics = ctx.facts.consent[c.channel] ?? {};
-      const state = (c.topic ? topics[c.topic] : undefined) ?? topics.all ?? 'never_asked';
+      // The newer of the topic's own choice and the channel-wide one wins (as the messaging arbiter decides).
+      const at = ctx.facts.consentAt?.[c.channel] ?? {};
+      const own = c.topic ? topics[c.topic] : undefined;
+      const useAll = own === undefined || (topics.all !== undefined && c.topic !== undefined && (at.all ?? -1) > (at[c.topic] ?? -1));
+      const state = (useAll ? topics.all : own) ?? own ?? 'never_asked';
       return { value: c.require === 'subscribed' ? state === 'subscribed' : state !== 'unsubscribed', next: null };
     }
     case 'engagement': {

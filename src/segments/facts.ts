@@ -27,6 +27,8 @@ export interface ProfileFacts {
   events: EventFact[];
   /** channel → topic → state */
   consent: Record<string, Record<string, string>>;
+  /** channel → topic → when it was set; when known, the newer of a topic's own choice and the channel-wide one wins */
+  consentAt?: Record<string, Record<string, number>>;
   /** channels with an address (email, sms, push) */
   addresses: Set<string>;
   location: { country?: string; city?: string; lat?: number; lon?: number };

@@ -97,6 +97,7 @@ export async function loadFacts(tx: Tx, ws: string, canonicalIds: string[], need
       if ((newest.get(key) ?? -1) > c.updated_at) continue;
       newest.set(key, c.updated_at);
       (f.consent[c.channel] ??= {})[c.topic] = c.state;
+      ((f.consentAt ??= {})[c.channel] ??= {})[c.topic] = Number(c.updated_at);
     }
   }
   for (const part of chunks(canonicalIds)) {
