@@ -227,6 +227,24 @@ describe.each(BACKENDS)('messaging (%s)', (backend) => {
     expect(await o.rt.store.db.selectFrom('push_subscriptions').selectAll().where('endpoint', '=', sub.subscription.endpoint).execute()).toEqual([]);
   });
 
+  it('a worker whose lease was taken over neither sends nor records (no double send after a slow provider)', async () => {
+    const id = await send({ to: { userId: 'bo' }, channel: 'email', template: ids.email, topic: 'transactional', notBefore: new Date(now + 86_400_000).toISOString() });
+    const db = o.rt.store.db;
+    // As if this worker decided at lease L and another worker took the message over after L ran out (lease L2).
+    const L = now + 1000;
+    const L2 = now + 2000;
+    await db.updateTable('messages').set({ status: 'sending', channel: 'email', next_attempt_at: L2 }).where('id', '=', id).execute();
+    const row = await db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    const before = smtp.messages.length;
+    await o.rt.messaging.deliverer.deliver('default', { ...row, next_attempt_at: L }, 'email');
+    expect(smtp.messages.length).toBe(before);
+    expect(await db.selectFrom('messages').select(['status', 'next_attempt_at']).where('id', '=', id).executeTakeFirstOrThrow()).toEqual({ status: 'sending', next_attempt_at: L2 });
+    // The holder of the current lease sends and records.
+    await o.rt.messaging.deliverer.deliver('default', { ...row, next_attempt_at: L2 }, 'email');
+    expect(smtp.messages.length).toBe(before + 1);
+    expect((await db.selectFrom('messages').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status).toBe('sent');
+  });
+
   it('bad input is refused naming the field, and nothing is saved', async () => {
     const count = async () => Number((await o.rt.store.db.selectFrom('templates').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
     const n = await count();

@@ -10,7 +10,7 @@ import { setConsent } from '../profiles/consent.ts';
 import { enqueueSegmentWork } from '../segments/engine.ts';
 import { createWebhookChannel } from './channel-webhook.ts';
 import { LIFECYCLE, insertLifecycleEvent } from './lifecycle.ts';
-import { type MessageRow, excludedOf, logDecision, templatesOf, updateMessage } from './outbox.ts';
+import { type MessageRow, SEND_LEASE_MS, excludedOf, logDecision, renewLease, templatesOf, updateMessage } from './outbox.ts';
 import { type LoadedPerson, loadPerson } from './person.ts';
 import { instrumentEmailHtml } from './links/index.ts';
 import { linkUrls } from './link-urls.ts';
@@ -87,6 +87,14 @@ export class Deliverer {
       templateId = prepared.templateId;
       version = prepared.version;
       await this.throttle(ws, channel);
+      // Renew the lease right before handing the message over: if it ran out meanwhile (a long throttle, a slow
+      // provider) and another worker took the message, this worker must not send it too.
+      const lease = this.opts.clock() + SEND_LEASE_MS;
+      if (!(await renewLease(this.svc.store.db, ws, row.id, row.next_attempt_at, lease))) {
+        this.opts.log?.(`message ${row.id}: lease lost before sending; another worker has it`);
+        return;
+      }
+      row = { ...row, next_attempt_at: lease };
       outcome = await prepared.send();
     } catch (err) {
       if (err instanceof RenderError) outcome = { status: 'permanent', error: `template: ${err.message}` };
@@ -183,7 +191,13 @@ export class Deliverer {
     const db = this.svc.store.db;
     const profileId = meta.profileId ?? (await db.selectFrom('profiles').select('canonical_id').where('workspace_id', '=', ws).where('id', '=', row.profile_id).executeTakeFirst())?.canonical_id ?? row.profile_id;
     const common = { to_address: meta.to, template_id: meta.templateId, template_version: meta.version, channel };
+    let recorded = true;
     await db.transaction().execute(async (tx) => {
+      // Only the lease's holder records the outcome (and this locks the row for the rest of the transaction).
+      if (!(await renewLease(tx, ws, row.id, row.next_attempt_at, row.next_attempt_at))) {
+        recorded = false;
+        return;
+      }
       if (r.status === 'sent') {
         await updateMessage(tx, ws, row.id, { ...common, status: 'sent', provider_id: r.providerId ?? null, error: null, sent_at: now }, now);
         await insertLifecycleEvent(tx, ws, profileId, LIFECYCLE.sent, channel, { messageId: row.id, templateId: meta.templateId, templateVersion: meta.version, topic: row.topic, source: row.source }, now);
@@ -216,6 +230,7 @@ export class Deliverer {
       }
       await this.fail(tx, ws, row, profileId, channel, r.error, common, now);
     });
+    if (!recorded) this.opts.log?.(`message ${row.id}: outcome (${r.status}) not recorded: the lease was taken over`);
     if (r.status !== 'sent') this.svc.wake();
   }
 

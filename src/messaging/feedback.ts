@@ -79,10 +79,11 @@ export async function recordClick(svc: MessagingService, c: Claims, url: string,
 /** Unsubscribes the person from the message's topic on its channel (one click, RFC 8058, or the confirmation page). */
 export async function unsubscribe(svc: MessagingService, c: Claims, source: string): Promise<{ topic: string; channel: string }> {
   const now = svc.now();
-  const who = (await canonicalOf(svc, c.ws, c.p)) ?? c.p;
+  const who = await canonicalOf(svc, c.ws, c.p);
   const topic = await svc.settings.topic(c.ws, c.t);
   // A transactional message's unsubscribe link stops marketing on that channel: receipts keep coming.
   const target = topic && !topic.transactional ? topic.id : 'marketing';
+  if (!who) return { topic: target, channel: c.c }; // the person was erased: nothing of theirs is written again
   await svc.store.db.transaction().execute(async (tx) => {
     const changed = await setConsent(tx, c.ws, who, { channel: c.c, topic: target, state: 'unsubscribed' }, now, source);
     if (changed) {
@@ -96,7 +97,8 @@ export async function unsubscribe(svc: MessagingService, c: Claims, source: stri
 /** Applies preference-centre changes (already validated against the workspace's topics and channels). */
 export async function applyPreferences(svc: MessagingService, c: Claims, changes: { channel: string; topic: string; state: 'subscribed' | 'unsubscribed' | 'never_asked' }[]): Promise<void> {
   const now = svc.now();
-  const who = (await canonicalOf(svc, c.ws, c.p)) ?? c.p;
+  const who = await canonicalOf(svc, c.ws, c.p);
+  if (!who) return; // the person was erased
   await svc.store.db.transaction().execute(async (tx) => {
     let any = false;
     for (const ch of changes) any = (await setConsent(tx, c.ws, who, ch, now, 'preference_centre')) || any;
@@ -158,13 +160,15 @@ export async function smsStatus(svc: MessagingService, ws: string, s: { messageS
   if (!m) return false;
   const who = (await canonicalOf(svc, ws, m.profile_id)) ?? m.profile_id;
   await svc.store.db.transaction().execute(async (tx) => {
-    if (s.status === 'delivered' && m.delivered_at === null) {
+    // A receipt speaks for the SMS attempt only: after a fallback the message is on another channel.
+    if (m.channel !== 'sms') return;
+    if (s.status === 'delivered' && m.delivered_at === null && m.status === 'sent') {
       await updateMessage(tx, ws, m.id, { status: 'delivered', delivered_at: now }, now);
       await insertLifecycleEvent(tx, ws, who, LIFECYCLE.delivered, 'sms', { messageId: m.id }, now);
     } else if ((s.status === 'undelivered' || s.status === 'failed') && (m.status === 'sent' || m.status === 'sending')) {
       const error = `SMS ${s.status}${s.errorCode ? ` (error ${s.errorCode})` : ''}`;
       if (m.requested_channel === 'best') {
-        await updateMessage(tx, ws, m.id, { status: 'queued', excluded: toJson([...new Set([...excludedOf(m), 'sms'])]), error, next_attempt_at: now, sent_at: null }, now);
+        await updateMessage(tx, ws, m.id, { status: 'queued', excluded: toJson([...new Set([...excludedOf(m), 'sms'])]), error, next_attempt_at: now, sent_at: null, provider_id: null }, now);
         await logDecision(tx, ws, { messageId: m.id, profileId: who, action: 'fallback', channel: 'sms', reason: `${error}; trying the next channel` }, now);
       } else {
         await updateMessage(tx, ws, m.id, { status: 'failed', error }, now);

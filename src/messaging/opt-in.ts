@@ -62,7 +62,8 @@ export async function requestOptIn(svc: MessagingService, ws: string, profileRef
 
 export async function confirmOptIn(svc: MessagingService, c: { ws: string; p: string; t: string }): Promise<void> {
   const now = svc.now();
-  const who = (await resolveCanonical(svc.store.db, c.ws, c.p)) ?? c.p;
+  const who = await resolveCanonical(svc.store.db, c.ws, c.p);
+  if (!who) return; // the person was erased meanwhile
   await svc.store.db.transaction().execute(async (tx) => {
     const changed = await setConsent(tx, c.ws, who, { channel: 'email', topic: c.t, state: 'subscribed' }, now, 'double_opt_in');
     if (changed) {

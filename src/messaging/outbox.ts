@@ -12,6 +12,26 @@ type Tx = Transaction<DB> | Kysely<DB>;
 
 export type MessageRow = MessagesTable;
 
+/**
+ * A message being handed to its channel is its worker's until this lease runs out; after that another worker resends
+ * it (the worker died between handing it over and recording the result). The lease is renewed just before the send,
+ * and a result is recorded only by the lease's holder. OMNIA_SEND_LEASE_MS shortens it (tests).
+ */
+export const SEND_LEASE_MS = Number(process.env.OMNIA_SEND_LEASE_MS) > 0 ? Number(process.env.OMNIA_SEND_LEASE_MS) : 5 * 60_000;
+
+/** Renews this worker's lease on a message; false when it is no longer ours (another worker took it over). */
+export async function renewLease(tx: Tx, ws: string, id: string, held: number, until: number): Promise<boolean> {
+  const r = await tx
+    .updateTable('messages')
+    .set({ next_attempt_at: until })
+    .where('workspace_id', '=', ws)
+    .where('id', '=', id)
+    .where('status', '=', 'sending')
+    .where('next_attempt_at', '=', held)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
 /** Statuses a worker still has to act on. */
 export const DUE_STATUSES = ['queued', 'deferred', 'retry', 'sending'] as const;
 

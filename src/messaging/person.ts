@@ -29,6 +29,9 @@ export interface LoadedPerson {
   push: PushSubscriptionJson[];
 }
 
+/** Push subscriptions kept per person (older ones are dropped when a new device subscribes). */
+export const MAX_PUSH_DEVICES = 10;
+
 const SUPPORT_TRAIT = 'support_open';
 const PREFERRED_TRAIT = 'preferred_channel';
 
@@ -46,7 +49,8 @@ export async function loadPerson(db: Tx, ws: string, canonicalId: string, now: n
   const email = profile.identifiers.find((i) => i.kind === 'email')?.value ?? null;
   const phone = profile.identifiers.find((i) => i.kind === 'phone')?.value ?? null;
   const [pushRows, suppressions, recent] = await Promise.all([
-    db.selectFrom('push_subscriptions').select(['endpoint', 'keys']).where('workspace_id', '=', ws).where('profile_id', 'in', ids).orderBy('created_at', 'desc').execute(),
+    // The newest devices only: a push costs one request per device.
+    db.selectFrom('push_subscriptions').select(['endpoint', 'keys']).where('workspace_id', '=', ws).where('profile_id', 'in', ids).orderBy('created_at', 'desc').limit(MAX_PUSH_DEVICES).execute(),
     db
       .selectFrom('suppressions')
       .select(['channel', 'address', 'reason'])

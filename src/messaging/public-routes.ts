@@ -12,7 +12,7 @@ import { confirmOptIn } from './opt-in.ts';
 import { type Claims, applyPreferences, recordClick, recordOpen, smsInbound, smsStatus, unsubscribe } from './feedback.ts';
 import { LIFECYCLE, insertLifecycleEvent } from './lifecycle.ts';
 import { linkUrls } from './link-urls.ts';
-import { loadPerson } from './person.ts';
+import { MAX_PUSH_DEVICES, loadPerson } from './person.ts';
 import type { MessagingService } from './service.ts';
 
 const GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
@@ -39,7 +39,7 @@ export async function messagingPublicRoutes(app: FastifyInstance, { messaging: s
   const claims = async (req: FastifyRequest, purpose: string): Promise<Claims | null> => {
     const { ws, token } = req.params as { ws: string; token: string };
     if (!WS_RE.test(ws)) return null;
-    const key = await svc.settings.linkKey(ws).catch(() => null);
+    const key = await svc.settings.existingLinkKey(ws).catch(() => null);
     if (!key) return null;
     const v = verifyToken(key, purpose, token.replace(/\.gif$/, ''), svc.now());
     if (!v.ok) return null;
@@ -200,8 +200,11 @@ export async function messagingPublicRoutes(app: FastifyInstance, { messaging: s
       await svc.store.db
         .insertInto('push_subscriptions')
         .values({ workspace_id: ws, endpoint: s.endpoint, profile_id: profileId, keys: toJson({ p256dh: s.keys.p256dh, auth: s.keys.auth }), created_at: now })
-        .onConflict((oc) => oc.columns(['workspace_id', 'endpoint']).doUpdateSet({ profile_id: profileId, keys: toJson({ p256dh: s.keys!.p256dh, auth: s.keys!.auth }) }))
+        .onConflict((oc) => oc.columns(['workspace_id', 'endpoint']).doUpdateSet({ profile_id: profileId, keys: toJson({ p256dh: s.keys!.p256dh, auth: s.keys!.auth }), created_at: now }))
         .execute();
+      // Keep the person's newest devices only.
+      const keep = await svc.store.db.selectFrom('push_subscriptions').select('endpoint').where('workspace_id', '=', ws).where('profile_id', '=', profileId).orderBy('created_at', 'desc').limit(MAX_PUSH_DEVICES).execute();
+      await svc.store.db.deleteFrom('push_subscriptions').where('workspace_id', '=', ws).where('profile_id', '=', profileId).where('endpoint', 'not in', keep.map((k) => k.endpoint)).execute();
       reply.status(201);
       return { profileId };
     });

@@ -108,7 +108,9 @@ export async function messagingRoutes(app: FastifyInstance, { messaging: svc }: 
       try {
         await checkHost(target, false, systemResolver);
       } catch (e) {
-        if (e instanceof BlockedAddressError) throw new HttpError(403, 'forbidden', `${e.message}: only instance admins may use private-network providers`, channel === 'email' ? 'host' : 'baseUrl');
+        const field = channel === 'email' ? 'host' : 'baseUrl';
+        if (e instanceof BlockedAddressError) throw new HttpError(403, 'forbidden', `${e.message}: only instance admins may use private-network providers`, field);
+        throw new HttpError(400, 'invalid_request', `${field}: the host cannot be resolved (${(e as Error).message})`, field);
       }
     }
     await svc.settings.setProvider(ws(req), channel, req.body);

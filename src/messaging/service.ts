@@ -9,17 +9,13 @@ import { turn } from '../segments/engine.ts';
 import type { Store } from '../store/db.ts';
 import { type Decision, type MessageIntent, arbitrate } from './arbiter/index.ts';
 import { Deliverer } from './deliver.ts';
-import { type EnqueueInput, type MessageRow, dueMessages, enqueueMessage, excludedOf, lockDue, lockPerson, logDecision, templatesOf, updateMessage } from './outbox.ts';
+import { type EnqueueInput, type MessageRow, SEND_LEASE_MS, dueMessages, enqueueMessage, excludedOf, lockDue, lockPerson, logDecision, templatesOf, updateMessage } from './outbox.ts';
 import { type LoadedPerson, loadPerson } from './person.ts';
 import { MessagingSettings } from './settings.ts';
 import { TemplateStore } from './template-store.ts';
 import type { ChannelName } from './types.ts';
 
-/**
- * A message being handed to its channel is this worker's for this long; after that another worker resends it (the
- * worker died between handing it over and recording the result). OMNIA_SEND_LEASE_MS shortens it (tests).
- */
-export const SEND_LEASE_MS = Number(process.env.OMNIA_SEND_LEASE_MS) > 0 ? Number(process.env.OMNIA_SEND_LEASE_MS) : 5 * 60_000;
+export { SEND_LEASE_MS } from './outbox.ts';
 
 export interface MessagingOptions {
   clock?: Clock;
@@ -166,7 +162,22 @@ export class MessagingService {
     // (one connection each), on SQLite one after another (one writer anyway).
     const groups = [...byPerson.values()];
     await pool(groups, this.store.dialect === 'postgres' ? 6 : 1, async (g) => {
-      acted += await this.person(g.ws, g.profileId, g.ids, now, sends);
+      try {
+        acted += await this.person(g.ws, g.profileId, g.ids, now, sends);
+      } catch (err) {
+        // One person's failure (a database error, a provider secret that no longer decrypts) must not stop everyone
+        // else's messages: log it and look at this person's messages again a minute later.
+        this.opts.log?.(`messaging: deciding for ${g.ws}/${g.profileId} failed; retrying in 60 s`, err);
+        await this.store.db
+          .updateTable('messages')
+          .set({ next_attempt_at: now + 60_000 })
+          .where('workspace_id', '=', g.ws)
+          .where('id', 'in', g.ids)
+          .where('status', 'in', ['queued', 'deferred', 'retry'])
+          .execute()
+          .catch(() => {});
+        acted += 1;
+      }
     });
     // The sends then go out concurrently (SMTP pools, provider round trips).
     await pool(sends, this.opts.concurrency ?? 16, (s) => this.deliverer.deliver(s.ws, s.row, s.channel, s.person));
@@ -202,7 +213,7 @@ export class MessagingService {
       for (const r of resend) {
         await logDecision(tx, ws, { messageId: r.id, profileId: person.profile.id, action: 'send', channel: r.channel, reason: `resending on ${r.channel}: the previous attempt's worker stopped before recording the result` }, now);
         await updateMessage(tx, ws, r.id, { next_attempt_at: now + SEND_LEASE_MS }, now);
-        toSend.push({ row: r, decision: { id: r.id, action: 'send', channel: r.channel as ChannelName, reason: 'resend after lease' } });
+        toSend.push({ row: { ...r, status: 'sending', next_attempt_at: now + SEND_LEASE_MS }, decision: { id: r.id, action: 'send', channel: r.channel as ChannelName, reason: 'resend after lease' } });
       }
       const fresh = rows.filter((r) => !(r.status === 'sending' && r.channel));
       const rowById0 = new Map(fresh.map((r) => [r.id, r]));
@@ -237,7 +248,7 @@ export class MessagingService {
         if (d.action === 'send') {
           await logDecision(tx, ws, { messageId: d.id, profileId: person.profile.id, action: d.reroutedFrom ? 'reroute' : 'send', channel: d.channel, reason: d.reason }, now);
           await updateMessage(tx, ws, d.id, { status: 'sending', channel: d.channel, sent_at: now, next_attempt_at: now + SEND_LEASE_MS }, now);
-          toSend.push({ row: { ...row, channel: d.channel }, decision: d });
+          toSend.push({ row: { ...row, channel: d.channel, status: 'sending', next_attempt_at: now + SEND_LEASE_MS }, decision: d });
         } else if (d.action === 'defer') {
           await logDecision(tx, ws, { messageId: d.id, profileId: person.profile.id, action: 'defer', channel: d.channel, until: d.until, reason: d.reason }, now);
           await updateMessage(tx, ws, d.id, { status: 'deferred', next_attempt_at: d.until }, now);

@@ -261,6 +261,21 @@ export class MessagingSettings {
     return this.vapid(ws);
   }
 
+  /**
+   * The link key for verifying a link, without creating one: public routes call this with whatever workspace a URL
+   * names, so an unknown workspace must cost nothing and store nothing.
+   */
+  async existingLinkKey(ws: string): Promise<Buffer | null> {
+    const cached = this.linkKeys.get(ws);
+    if (cached) return cached;
+    const row = await this.read(ws, 'link_key');
+    if (!row) return null;
+    const key = Buffer.from(this.secrets.decrypt((row.value as { key: string }).key, `messaging/${ws}/link_key`), 'base64');
+    if (this.linkKeys.size > 10_000) this.linkKeys.clear();
+    this.linkKeys.set(ws, key);
+    return key;
+  }
+
   /** 32 random bytes per workspace, encrypted at rest, signing tracking / unsubscribe / preference links. */
   async linkKey(ws: string): Promise<Buffer> {
     const cached = this.linkKeys.get(ws);
