@@ -225,8 +225,10 @@ describe.each(BACKENDS)('messaging API (%s)', (backend) => {
     const id = await send({ to: { userId: 'oli' }, channel: 'onsite', template: ids.onsite, topic: 'marketing' });
     await o.settle();
     expect(await msg(id)).toMatchObject({ status: 'sent', channel: 'onsite' });
+    const who = `userId=oli&userHash=${await o.rt.messaging.settings.userHash('default', 'oli')}`;
+    expect((await fetch(`${o.url}/v1/onsite?userId=oli`, { headers: { authorization: o.basic } })).status).toBe(401); // no userHash
     const feed = async (headers: Record<string, string> = { authorization: o.basic }) => {
-      const r = await fetch(`${o.url}/v1/onsite?userId=oli`, { headers });
+      const r = await fetch(`${o.url}/v1/onsite?${who}`, { headers });
       return { status: r.status, body: (await r.json()) as { messages: Record<string, unknown>[] } };
     };
     const first = await feed();
@@ -236,7 +238,11 @@ describe.each(BACKENDS)('messaging API (%s)', (backend) => {
     const adminBasic = `Basic ${Buffer.from(`${o.adminKey}:`).toString('base64')}`;
     const refused: Record<string, string>[] = [{}, { authorization: adminBasic }, { authorization: `Basic ${Buffer.from('omw_wrong:').toString('base64')}` }];
     for (const headers of refused) expect((await feed(headers)).status).toBe(401);
-    const act = (action: string, mid = id, headers: Record<string, string> = { authorization: o.basic }) => fetch(`${o.url}/v1/onsite/${mid}/${action}`, { method: 'POST', headers });
+    const act = (action: string, mid = id, headers: Record<string, string> = { authorization: o.basic }, q = who) => fetch(`${o.url}/v1/onsite/${mid}/${action}?${q}`, { method: 'POST', headers });
+    // Only the message's own person may report on it.
+    await person('other', {});
+    expect((await act('seen', id, undefined, `userId=other&userHash=${await o.rt.messaging.settings.userHash('default', 'other')}`)).status).toBe(404);
+    expect((await act('seen', id, undefined, '')).status).toBe(400);
     expect((await act('seen', id, {})).status).toBe(401);
     expect((await act('clicked')).status).toBe(400);
     expect((await act('seen', 'msg_nope')).status).toBe(404);
@@ -479,11 +485,13 @@ describe.each(BACKENDS)('messaging API (%s)', (backend) => {
       ['POST', `/api/profiles/${iso}/opt-in`, { topic: 'marketing' }], ['POST', '/api/messages', { to: { userId: 'iso' }, channel: 'email', template: ids.email, topic: 'transactional' }],
     ];
     for (const [method, url, body] of unreachable) expect((await asB(method, url, body)).status, `${method} ${url}`).toBe(404);
-    expect((await fetch(`${o.url}/v1/onsite/${onsite}/dismissed`, { method: 'POST', headers: { authorization: B.basic } })).status).toBe(404);
-    expect(await (await fetch(`${o.url}/v1/onsite?userId=iso`, { headers: { authorization: B.basic } })).json()).toEqual({ messages: [] });
+    const wsB = created.body.workspace.id as string;
+    const isoInB = `userId=iso&userHash=${await o.rt.messaging.settings.userHash(wsB, 'iso')}`;
+    expect((await fetch(`${o.url}/v1/onsite/${onsite}/dismissed?${isoInB}`, { method: 'POST', headers: { authorization: B.basic } })).status).toBe(404);
+    expect(await (await fetch(`${o.url}/v1/onsite?${isoInB}`, { headers: { authorization: B.basic } })).json()).toEqual({ messages: [] });
     // Nothing of A changed.
     expect((await o.api('GET', `/api/templates/${ids.email}`)).body).toMatchObject({ name: 'welcome', status: 'active' });
-    const feedA = (await (await fetch(`${o.url}/v1/onsite?userId=iso`, { headers: { authorization: o.basic } })).json()) as { messages: { id: string }[] };
+    const feedA = (await (await fetch(`${o.url}/v1/onsite?userId=iso&userHash=${await o.rt.messaging.settings.userHash('default', 'iso')}`, { headers: { authorization: o.basic } })).json()) as { messages: { id: string }[] };
     expect(feedA.messages.map((m) => m.id)).toEqual([onsite]);
   });
 

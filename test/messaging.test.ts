@@ -202,7 +202,12 @@ describe.each(BACKENDS)('messaging (%s)', (backend) => {
     now = Date.UTC(2026, 2, 12, 12, 0); // midday in London
     const di = await person('di', { phone: '+447911123456', consent: { sms: 'subscribed' }, preferred_channel: 'push' }, 'Europe/London');
     const sub = createSubscriber(push.origin);
-    const reg = await fetch(`${o.url}/v1/push/subscribe`, { method: 'POST', headers: { authorization: o.basic, 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'di', subscription: sub.subscription }) });
+    const subscribe = (body: unknown) => fetch(`${o.url}/v1/push/subscribe`, { method: 'POST', headers: { authorization: o.basic, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    // A userId alone is a claim anyone with the public write key could make: it needs the server-computed userHash.
+    expect((await subscribe({ userId: 'di', subscription: sub.subscription })).status).toBe(401);
+    expect((await subscribe({ userId: 'di', userHash: 'f'.repeat(64), subscription: sub.subscription })).status).toBe(401);
+    const userHash = await o.rt.messaging.settings.userHash('default', 'di');
+    const reg = await subscribe({ userId: 'di', userHash, subscription: sub.subscription });
     expect(reg.status).toBe(201);
     // First a push that works: the payload decrypts with the subscriber's private key.
     const ok = await send({ to: { userId: 'di' }, channel: 'push', template: ids.push, topic: 'transactional' });

@@ -176,7 +176,11 @@ export async function messagingPublicRoutes(app: FastifyInstance, { messaging: s
       if (!info) throw new HttpError(401, 'unauthorized', 'missing or invalid write key');
       return info.workspaceId;
     };
-    const visitor = async (ws: string, who: { userId?: unknown; anonymousId?: unknown }) => {
+    const visitor = async (ws: string, who: { userId?: unknown; anonymousId?: unknown; userHash?: unknown }) => {
+      // A userId is a claim anyone holding the public write key could make: it must come with its userHash.
+      if (typeof who.userId === 'string' && who.userId && !(await svc.settings.verifyUserHash(ws, who.userId, who.userHash))) {
+        throw new HttpError(401, 'unauthorized', 'userHash is missing or wrong: your server computes hex(HMAC-SHA256(secret, userId)) with the secret from GET /api/messaging/identity-verification', 'userHash');
+      }
       // The visitor's page/identify calls may still be on their way through identity processing: wait a little.
       for (let i = 0; i < 20; i++) {
         const id =
@@ -190,7 +194,7 @@ export async function messagingPublicRoutes(app: FastifyInstance, { messaging: s
     browser.get('/v1/push/vapid-public-key', { schema: { tags: ['browser'], summary: "The workspace's VAPID public key for PushManager.subscribe" } }, async (req) => ({ publicKey: await svc.settings.vapidPublicKey(await workspace(req)) }));
     browser.post('/v1/push/subscribe', { schema: { tags: ['browser'], summary: 'Register a web push subscription for a visitor' } }, async (req, reply) => {
       const ws = await workspace(req);
-      const b = (req.body ?? {}) as { userId?: unknown; anonymousId?: unknown; subscription?: { endpoint?: unknown; keys?: { p256dh?: unknown; auth?: unknown } } };
+      const b = (req.body ?? {}) as { userId?: unknown; anonymousId?: unknown; userHash?: unknown; subscription?: { endpoint?: unknown; keys?: { p256dh?: unknown; auth?: unknown } } };
       const s = b.subscription;
       if (!s || typeof s.endpoint !== 'string' || !/^https?:\/\//.test(s.endpoint) || s.endpoint.length > 2000) throw badRequest('subscription.endpoint must be the push service URL', 'subscription.endpoint');
       if (typeof s.keys?.p256dh !== 'string' || !/^[A-Za-z0-9_-]{80,100}={0,2}$/.test(s.keys.p256dh)) throw badRequest('subscription.keys.p256dh must be the base64url P-256 public key', 'subscription.keys.p256dh');
@@ -210,8 +214,11 @@ export async function messagingPublicRoutes(app: FastifyInstance, { messaging: s
     });
     browser.get('/v1/onsite', { schema: { tags: ['browser'], summary: "A visitor's onsite message feed (not dismissed)" } }, async (req) => {
       const ws = await workspace(req);
-      const q = req.query as { userId?: string; anonymousId?: string };
-      const profileId = await visitor(ws, q).catch(() => null);
+      const q = req.query as { userId?: string; anonymousId?: string; userHash?: string };
+      const profileId = await visitor(ws, q).catch((e: unknown) => {
+        if (e instanceof HttpError && e.statusCode === 401) throw e;
+        return null;
+      });
       if (!profileId) return { messages: [] };
       const ids = (await svc.store.db.selectFrom('profiles').select('id').where('workspace_id', '=', ws).where('canonical_id', '=', profileId).execute()).map((r) => r.id);
       const rows = await svc.store.db
@@ -231,10 +238,14 @@ export async function messagingPublicRoutes(app: FastifyInstance, { messaging: s
       const ws = await workspace(req);
       const { id, action } = req.params as { id: string; action: string };
       if (action !== 'seen' && action !== 'dismissed') throw badRequest('action must be seen or dismissed', 'action');
+      const q = req.query as { userId?: string; anonymousId?: string; userHash?: string };
+      if (!q.userId && !q.anonymousId) throw badRequest('say who is reporting: anonymousId, or userId with userHash', 'anonymousId');
+      const caller = await visitor(ws, q);
       const m = await svc.store.db.selectFrom('messages').select(['id', 'profile_id', 'seen_at', 'dismissed_at']).where('workspace_id', '=', ws).where('id', '=', id).where('channel', '=', 'onsite').executeTakeFirst();
-      if (!m) throw new HttpError(404, 'not_found', 'no such onsite message');
+      const canonical = m ? ((await svc.store.db.selectFrom('profiles').select('canonical_id').where('workspace_id', '=', ws).where('id', '=', m.profile_id).executeTakeFirst())?.canonical_id ?? m.profile_id) : null;
+      // Someone else's message is as good as no message.
+      if (!m || canonical !== caller) throw new HttpError(404, 'not_found', 'no such onsite message');
       const now = svc.now();
-      const canonical = (await svc.store.db.selectFrom('profiles').select('canonical_id').where('workspace_id', '=', ws).where('id', '=', m.profile_id).executeTakeFirst())?.canonical_id ?? m.profile_id;
       await svc.store.db.transaction().execute(async (tx) => {
         if (action === 'seen' && m.seen_at === null) {
           await tx.updateTable('messages').set({ seen_at: now }).where('workspace_id', '=', ws).where('id', '=', id).execute();

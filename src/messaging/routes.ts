@@ -125,6 +125,10 @@ export async function messagingRoutes(app: FastifyInstance, { messaging: svc }: 
     if (!a) throw notFound('no provider for that channel');
     return a.health();
   });
+  app.get('/messaging/identity-verification', { schema: { tags, summary: 'The secret your server uses to compute userHash = hex(HMAC-SHA256(secret, userId)) for browser calls that name a userId' } }, async (req) => ({
+    secret: (await svc.settings.identitySecret(ws(req))).toString('base64'),
+    algorithm: 'HMAC-SHA256 over the userId (UTF-8), key = base64-decoded secret, result as lowercase hex',
+  }));
   app.get('/messaging/vapid', { schema: { tags, summary: "The workspace's VAPID public key (web push)" } }, async (req) => ({ publicKey: await svc.settings.vapidPublicKey(ws(req)) }));
 
   // Sending

@@ -1,6 +1,6 @@
 // Per-workspace messaging settings: brand kit, arbiter policy, topics, channel providers (secret fields encrypted at
 // rest with OMNIA_SECRET), the web push VAPID keys and the key that signs tracking and unsubscribe links.
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BlockedAddressError, checkHost, hostOf, systemResolver } from '../webhooks/ssrf.ts';
 import { badRequest } from '../app/errors.ts';
 import type { Secrets } from '../app/secrets.ts';
@@ -259,6 +259,40 @@ export class MessagingSettings {
       .execute();
     this.cache.delete(`${ws}\nvapid`);
     return this.vapid(ws);
+  }
+
+  /**
+   * Identity verification for browser calls that name a userId: the site's server computes
+   * userHash = hex(HMAC-SHA256(identity secret, userId)) and the page passes it along; without it, anyone holding the
+   * public write key could read another person's onsite feed or attach a device to their push messages.
+   */
+  async identitySecret(ws: string): Promise<Buffer> {
+    const ctx = `messaging/${ws}/identity_key`;
+    const row = await this.read(ws, 'identity_key');
+    if (!row) {
+      await this.store.db
+        .insertInto('messaging_settings')
+        .values({ workspace_id: ws, name: 'identity_key', value: toJson({ key: this.secrets.encrypt(randomBytes(32).toString('base64'), ctx) }), updated_at: Date.now() })
+        .onConflict((oc) => oc.columns(['workspace_id', 'name']).doNothing())
+        .execute();
+      this.cache.delete(`${ws}\nidentity_key`);
+      return this.identitySecret(ws);
+    }
+    return Buffer.from(this.secrets.decrypt((row.value as { key: string }).key, ctx), 'base64');
+  }
+
+  async userHash(ws: string, userId: string): Promise<string> {
+    return createHmac('sha256', await this.identitySecret(ws)).update(userId, 'utf8').digest('hex');
+  }
+
+  /** Checks a userHash without creating a secret for a workspace that has none (then nothing verifies). */
+  async verifyUserHash(ws: string, userId: string, hash: unknown): Promise<boolean> {
+    if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/i.test(hash)) return false;
+    const row = await this.read(ws, 'identity_key');
+    if (!row) return false;
+    const key = Buffer.from(this.secrets.decrypt((row.value as { key: string }).key, `messaging/${ws}/identity_key`), 'base64');
+    const want = createHmac('sha256', key).update(userId, 'utf8').digest();
+    return timingSafeEqual(want, Buffer.from(hash, 'hex'));
   }
 
   /**
