@@ -9,6 +9,7 @@ import { RETRY_DELAYS_MS } from '../src/messaging/deliver.ts';
 import { verifySignature } from '../src/webhooks/sign.ts';
 import { startSmtpServer, type TestSmtpServer } from './support/smtp-server.ts';
 import { BACKENDS, type TestOmnia, startTestOmnia } from './helpers.ts';
+import { messagingHelpers } from './support/messaging.ts';
 
 const SECRET = 'whsec_test_secret_value_123';
 const HOUR = 3_600_000;
@@ -91,18 +92,7 @@ describe.each(BACKENDS)('messaging API (%s)', (backend) => {
   let now = Date.UTC(2026, 2, 4, 12, 0);
   const ids: Record<string, string> = {};
 
-  const person = async (userId: string, traits: Record<string, unknown>) => {
-    expect((await o.track('/v1/identify', { userId, traits, context: { timezone: 'Europe/London' }, timestamp: new Date(now).toISOString() })).status).toBe(200);
-    await o.settle();
-    const r = await o.api('GET', `/api/profiles/lookup?userId=${userId}`);
-    expect(r.status).toBe(200);
-    return r.body.id as string;
-  };
-  const send = async (body: Record<string, unknown>) => {
-    const r = await o.api('POST', '/api/messages', body);
-    expect(r.status, JSON.stringify(r.body)).toBe(202);
-    return r.body.id as string;
-  };
+  const { person, send } = messagingHelpers(() => o, () => now);
   const msg = async (id: string) => (await o.api('GET', `/api/messages/${id}`)).body;
   const mailTo = async (address: string) => {
     const raw = smtp.messages.filter((m) => m.to.includes(address)).at(-1);

@@ -6,6 +6,7 @@ import { startSmtpServer, type TestSmtpServer } from './support/smtp-server.ts';
 import { startTwilioStandin, type TwilioStandin } from './support/twilio-standin.ts';
 import { createSubscriber, decryptAes128gcm, startPushService, type TestPushService } from './support/push-service.ts';
 import { BACKENDS, type TestOmnia, startTestOmnia } from './helpers.ts';
+import { messagingHelpers } from './support/messaging.ts';
 
 const HOUR = 3_600_000;
 
@@ -18,18 +19,7 @@ describe.each(BACKENDS)('messaging (%s)', (backend) => {
   let now = Date.UTC(2026, 2, 4, 18, 0);
   const ids: Record<string, string> = {};
 
-  const person = async (userId: string, traits: Record<string, unknown>, timezone: string) => {
-    expect((await o.track('/v1/identify', { userId, traits, context: { timezone }, timestamp: new Date(now).toISOString() })).status).toBe(200);
-    await o.settle();
-    const r = await o.api('GET', `/api/profiles/lookup?userId=${userId}`);
-    expect(r.status).toBe(200);
-    return r.body.id as string;
-  };
-  const send = async (body: Record<string, unknown>) => {
-    const r = await o.api('POST', '/api/messages', body);
-    expect(r.status, JSON.stringify(r.body)).toBe(202);
-    return r.body.id as string;
-  };
+  const { person, send } = messagingHelpers(() => o, () => now);
   const mails = async () => Promise.all(smtp.messages.map((m) => simpleParser(m.raw)));
 
   beforeAll(async () => {
