@@ -18,6 +18,7 @@
 //   Per round: baseline and arbiter alternate (after one warm-up of each); figures are medians of the rounds.
 import { performance } from 'node:perf_hooks';
 import { fmtInt, fmtRatio, log, median, table } from './lib/common.ts';
+import { prng } from './lib/events.ts';
 import { arbitrate, type ArbiterPolicy, type ConsentState, type Decision, type MessageIntent, type PersonState, validatePolicy } from '../src/messaging/arbiter/index.ts';
 import type { ChannelName } from '../src/messaging/types.ts';
 
@@ -39,17 +40,6 @@ const ZONES: [string, string][] = [
   ['Australia/Lord_Howe', 'AU'],
 ];
 
-/** mulberry32: a small seeded PRNG so every run decides the same workload. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Workload {
   policy: ArbiterPolicy;
@@ -58,7 +48,7 @@ interface Workload {
 }
 
 function generate(): Workload {
-  const r = rng(20260304);
+  const r = prng(20260304); // seeded: every run decides the same workload
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const checked = validatePolicy({
     caps: [

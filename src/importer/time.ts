@@ -8,7 +8,8 @@
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function formatter(tz: string): Intl.DateTimeFormat {
+/** A cached Intl.DateTimeFormat giving a zone's wall-clock parts (throws RangeError for an unknown zone). */
+export function formatter(tz: string): Intl.DateTimeFormat {
   let f = formatters.get(tz);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {

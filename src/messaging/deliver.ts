@@ -115,13 +115,10 @@ export class Deliverer {
     const canonical = known ? known.profile.id : (await svc.store.db.selectFrom('profiles').select('canonical_id').where('workspace_id', '=', ws).where('id', '=', row.profile_id).executeTakeFirst())?.canonical_id;
     const person = known ?? (canonical ? await loadPerson(svc.store.db, ws, canonical, now) : null);
     if (!person) throw new PrepareError('the person no longer exists');
-    const [brand, partials, computed, key] = await Promise.all([
-      svc.settings.brand(ws),
-      svc.templates.partials(ws),
-      // Computed properties cost a read of the person's history: only when the template uses them.
-      (JSON.stringify(tpl.source).includes('computed') || Object.values(await svc.templates.partials(ws)).some((b) => b.includes('computed'))) ? profileComputed(svc.store, svc.segments, ws, person.profile.id).catch(() => ({})) : Promise.resolve({}),
-      svc.settings.linkKey(ws),
-    ]);
+    const [brand, partials, key] = await Promise.all([svc.settings.brand(ws), svc.templates.partials(ws), svc.settings.linkKey(ws)]);
+    // Computed properties cost a read of the person's history: only when the template or a block uses them.
+    const usesComputed = JSON.stringify(tpl.source).includes('computed') || Object.values(partials).some((b) => b.includes('computed'));
+    const computed = usesComputed ? await profileComputed(svc.store, svc.segments, ws, person.profile.id).catch(() => ({})) : {};
     const urls = linkUrls(svc.opts.publicUrl, key, { ws, m: row.id, p: person.profile.id, t: row.topic, c: channel }, now);
     const context = fromJson<{ event?: { name: string; properties: Record<string, unknown>; timestamp?: number }; items?: Record<string, unknown>[]; data?: Record<string, unknown> }>(row.context);
     const { content } = await renderTemplate(

@@ -12,32 +12,17 @@
 // `nextInstantAtLocal` answers the question deferrals ask: the first instant at or after `from` at which the local
 // clock reads (or has just passed) a given wall time.
 
+import { formatter } from '../../importer/time.ts';
+
 export const MINUTE = 60_000;
 export const HOUR = 3_600_000;
 export const DAY = 86_400_000;
 const BLOCK = 15 * MINUTE;
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
 const validity = new Map<string, boolean>();
 
-/** A cached Intl.DateTimeFormat for the zone (throws RangeError for an unknown zone). */
-export function formatter(zone: string): Intl.DateTimeFormat {
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(zone, f);
-  }
-  return f;
-}
+// One cached formatter per zone, shared with the importer's local-time parsing.
+export { formatter };
 
 /** Whether Intl knows the zone (IANA names, case-insensitive, and fixed forms like 'UTC', 'Etc/GMT+5'). */
 export function isValidTimeZone(zone: unknown): zone is string {
