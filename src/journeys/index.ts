@@ -23,4 +23,20 @@ export {
 export type { JourneyError, NodeKind, NodeOf } from './definition.ts';
 export { MAX_INSTANT_STEPS, addDuration, advance, eventMatches, mayEnter, nextLocalTime } from './step.ts';
 export type { EntryHistory, Facts, JourneyAction, JourneyEvent, JourneyInput, JourneyState, JourneyStatus, StepResult } from './step.ts';
-export { PLAYBOOKS, browseAbandonment, cartAbandonment, postPurchase, welcomeSeries, winBack } from './playbooks.ts';
+export {
+  PLAYBOOKS,
+  PLAYBOOK_INFO,
+  birthday,
+  browseAbandonment,
+  cartAbandonment,
+  checkoutAbandonment,
+  pickupReady,
+  postPurchase,
+  storeVisit,
+  welcomeSeries,
+  winBack,
+} from './playbooks.ts';
+export type { PlaybookInfo, PlaybookKey, PlaybookParam } from './playbooks.ts';
+// Broadcasts (one-off sends to a segment): variant assignment, per-zone send times, rate limiting, the A/B winner.
+export { assignVariant, checkVariantPlan, pickWinner, sendTime, throttle, twoProportionZ } from './broadcast-plan.ts';
+export type { Assignment, SendTimeOptions, Slot, VariantPlan, VariantStats, VariantWeight, WinnerMetric, WinnerResult } from './broadcast-plan.ts';
