@@ -96,7 +96,11 @@ export async function startTestOmnia(backend: Backend, opts: { clock?: () => num
     async settle() {
       await rt.writer.flush();
       await rt.processor.drain();
-      await rt.segments.drain();
+      // Journeys change traits and lists (segment work), segments feed journeys: go round until both are quiet.
+      for (let i = 0; i < 3; i++) {
+        await rt.segments.drain();
+        await rt.journeys.drain();
+      }
       await rt.messaging.idle();
     },
     api: (method, u, body, key = adminKey) => call(method, u, { authorization: `Bearer ${key}` }, body),

@@ -11,6 +11,8 @@ const USAGE = `omnia — omnichannel marketing platform
   omnia serve [--role all|api|worker]         start the platform (default: all in one process)
   omnia keys list|create|revoke [--workspace ID] [--kind write|admin] [--name N] [--id KEY_ID]
   omnia workspaces list
+  omnia users create --email E --password P [--name N] [--role owner|marketer|support|viewer] [--workspace ID]
+  omnia users list [--workspace ID] | omnia users set-password --email E --password P
   omnia import customers|orders|events FILE.csv [--map field=Column,...] [--workspace ID] [--rejects FILE]
                [--currency GBP] [--timezone Europe/London]   (omnia import --help, docs/import.md)
   omnia demo [--file online_retail.csv.br] [--no-activity]
@@ -26,6 +28,10 @@ async function main(argv: string[]): Promise<number> {
       return keys(rest);
     case 'workspaces':
       return workspaces();
+    case 'users': {
+      const { runUsersCli } = await import('../access/cli.ts');
+      return runUsersCli(rest);
+    }
     case 'import': {
       const { runImportCli } = await import('../importer/cli.ts');
       return runImportCli(rest);

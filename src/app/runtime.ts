@@ -6,6 +6,8 @@ import { type Clock, SegmentEngine } from '../segments/engine.ts';
 import { type WebhookService, openWebhooks } from '../webhooks/service.ts';
 import { secretsFor } from './secrets.ts';
 import { MessagingService } from '../messaging/service.ts';
+import { JourneyService } from '../journeys/service.ts';
+import { journeyPreCheck } from '../journeys/promotions.ts';
 
 /** Past this many written-but-unattributed events, new events are refused with 429 until identity catches up. */
 const MAX_IDENTITY_BACKLOG = 500_000;
@@ -17,6 +19,7 @@ export interface Runtime {
   segments: SegmentEngine;
   webhooks: WebhookService;
   messaging: MessagingService;
+  journeys: JourneyService;
   /** Ingestion should answer 429: the writer's queue or the identity backlog is past its bound. */
   overloaded(): boolean;
   close(): Promise<void>;
@@ -47,16 +50,22 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     publicUrl: opts.publicUrl ?? process.env.OMNIA_PUBLIC_URL ?? `http://localhost:${process.env.PORT ?? 3000}`,
     allowPrivateNetwork: opts.allowPrivateNetwork,
   });
+  const journeys = new JourneyService(store, segments, messaging, { clock: opts.clock, log: opts.log });
+  messaging.preChecks.push(journeyPreCheck);
   if (opts.workers !== false) {
     writer.onCommit((n) => {
       processor.noteIngested(n);
       processor.wake();
     });
-    processor.onCommit(() => segments.wake());
+    processor.onCommit(() => {
+      segments.wake();
+      journeys.wake();
+    });
     processor.start();
     segments.start();
     webhooks.start();
     messaging.start();
+    journeys.start();
   }
   return {
     store,
@@ -65,6 +74,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
     segments,
     webhooks,
     messaging,
+    journeys,
     overloaded: () => writer.overloaded || processor.backlog > MAX_IDENTITY_BACKLOG,
     async close() {
       // Order matters: finish acknowledged writes, let the processor finish its batch, then close the store.
@@ -72,6 +82,7 @@ export async function openRuntime(opts: RuntimeOptions): Promise<Runtime> {
       await processor.stop();
       await segments.stop();
       await webhooks.stop();
+      await journeys.stop();
       await messaging.stop();
       await store.close();
     },

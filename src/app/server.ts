@@ -9,8 +9,11 @@ import { profileRoutes } from '../profiles/routes.ts';
 import { segmentRoutes } from '../segments/routes.ts';
 import { webhookRoutes } from '../webhooks/routes.ts';
 import { messagingRoutes } from '../messaging/routes.ts';
+import { journeyRoutes } from '../journeys/routes.ts';
 import { messagingPublicRoutes } from '../messaging/public-routes.ts';
+import { sdkRoutes } from '../sdk/routes.ts';
 import { workspaceRoutes } from '../workspaces/routes.ts';
+import { authRoutes, userRoutes } from '../access/routes.ts';
 import { requireAdminKey } from './auth.ts';
 import { installErrorHandler } from './errors.ts';
 import type { Runtime } from './runtime.ts';
@@ -43,6 +46,7 @@ export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promis
         securitySchemes: {
           writeKey: { type: 'http', scheme: 'basic', description: 'Write key as the user name, empty password' },
           adminKey: { type: 'http', scheme: 'bearer', description: 'Admin API key' },
+          sessionCookie: { type: 'apiKey', in: 'cookie', name: 'omnia_session', description: 'Dashboard session (POST /api/auth/login); POST/PUT/PATCH/DELETE also need the x-omnia-csrf header' },
         },
       },
     },
@@ -56,20 +60,24 @@ export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promis
   await app.register(async (scope) => ingestRoutes(scope, { store: rt.store, writer: rt.writer, overloaded: () => rt.overloaded?.() ?? false }));
 
   await app.register(messagingPublicRoutes, { messaging: rt.messaging });
+  await app.register(sdkRoutes);
 
   if (opts.api !== false) {
+    await app.register(authRoutes, { prefix: '/api/auth', store: rt.store, now: () => rt.segments.now() });
     await app.register(
       async (api) => {
         api.addHook('onRoute', (route) => {
-          route.schema = { ...(route.schema ?? {}), security: [{ adminKey: [] }] };
+          route.schema = { ...(route.schema ?? {}), security: [{ adminKey: [] }, { sessionCookie: [] }] };
         });
-        requireAdminKey(api, rt.store);
+        requireAdminKey(api, rt.store, { now: () => rt.segments.now() });
         await api.register(workspaceRoutes, { store: rt.store });
+        await api.register(userRoutes, { store: rt.store, now: () => rt.segments.now() });
         await api.register(profileRoutes, { store: rt.store });
         await api.register(identityRoutes, { store: rt.store });
         await api.register(segmentRoutes, { store: rt.store, engine: rt.segments });
         await api.register(webhookRoutes, { webhooks: rt.webhooks });
         await api.register(messagingRoutes, { messaging: rt.messaging });
+        await api.register(journeyRoutes, { journeys: rt.journeys });
       },
       { prefix: '/api' },
     );

@@ -9,6 +9,7 @@ import { fromJson, toJson } from '../store/json.ts';
 import type { DB } from '../store/types.ts';
 import { applyConsentTraits } from '../profiles/consent.ts';
 import { enqueueSegmentWork } from '../segments/engine.ts';
+import { routeEvents } from '../journeys/inbox.ts';
 import { type Identifier, extractIdentifiers } from './extract.ts';
 import { type MergeCause, type TraitCell, clusterUserIds, isBlocked, mergeClusters, recordConflict } from './graph.ts';
 
@@ -26,6 +27,8 @@ export interface EventIn {
   properties: unknown;
   traits: unknown;
   context: unknown;
+  channel?: string;
+  revenue_minor?: number | null;
 }
 
 interface ProfileState {
@@ -76,6 +79,24 @@ export class IdentityBatch {
     await this.writeAssignments();
     await this.writeDirtyProfiles();
     await this.enqueueWork();
+    await this.routeToJourneys(parsed);
+  }
+
+  /** Track calls some journey or broadcast reacts to go to the journeys' inbox, in this same transaction. */
+  private async routeToJourneys(parsed: Parsed[]): Promise<void> {
+    const events = [];
+    for (let i = 0; i < parsed.length; i++) {
+      const p = parsed[i]!;
+      if (p.row.type !== 'track' || !p.row.event) continue;
+      const profile = this.assignments[i]!.profile;
+      const canonical = this.profiles.get(k2(p.row.workspace_id, profile))?.canonical ?? profile;
+      events.push({
+        ws: p.row.workspace_id,
+        profileId: canonical,
+        event: { seq: Number(p.row.seq), name: p.row.event, properties: p.properties, timestamp: Number(p.row.timestamp), channel: p.row.channel, revenueMinor: p.row.revenue_minor == null ? null : Number(p.row.revenue_minor) },
+      });
+    }
+    await routeEvents(this.tx, events, Date.now());
   }
 
   private note(ws: string, profile: string, reason: string): void {

@@ -5,6 +5,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { newId } from '../store/ids.ts';
 import { toJson, fromJson } from '../store/json.ts';
 import type { DB } from '../store/types.ts';
+import { mergeJourneyRuns } from '../journeys/inbox.ts';
 
 type Tx = Transaction<DB> | Kysely<DB>;
 
@@ -136,6 +137,8 @@ export async function mergeClusters(
     })
     .execute();
   await insertInternalEvent(tx, ws, survivor, 'Profiles Merged', { mergeId: id, survivorId: survivor, loserId: loser, cause }, now);
+  // A person in a journey under both ids goes on once (the survivor's run), not twice.
+  await mergeJourneyRuns(tx, ws, survivor, loser, now);
   return id;
 }
 

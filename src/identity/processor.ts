@@ -129,7 +129,7 @@ export class IdentityProcessor {
       await lockIdentity(tx);
       const rows = (await tx
         .selectFrom('events')
-        .select(['seq', 'workspace_id', 'message_id', 'type', 'event', 'user_id', 'anonymous_id', 'timestamp', 'properties', 'traits', 'context'])
+        .select(['seq', 'workspace_id', 'message_id', 'type', 'event', 'user_id', 'anonymous_id', 'timestamp', 'properties', 'traits', 'context', 'channel', 'revenue_minor'])
         .where('profile_id', 'is', null)
         .orderBy('seq')
         .limit(limit)

@@ -145,7 +145,14 @@ const Header = {
   topic: Type.String({ minLength: 1, maxLength: 64 }),
   priority: Type.Integer({ minimum: 0, maximum: 100 }),
   /** what the journey promotes: a purchase of one of these cancels its pending promotions (cross-channel) */
-  promotes: Type.Optional(Obj({ products: Type.Optional(Type.Array(Id, { maxItems: 500 })), categories: Type.Optional(Type.Array(Id, { maxItems: 100 })) })),
+  promotes: Type.Optional(
+    Obj({
+      products: Type.Optional(Type.Array(Id, { maxItems: 500 })),
+      categories: Type.Optional(Type.Array(Id, { maxItems: 100 })),
+      /** also the product(s) of the event that made the person enter (the cart's product for cart abandonment) */
+      fromTrigger: Type.Optional(Type.Boolean()),
+    }),
+  ),
   reentry: Obj({ policy: Type.Union([Type.Literal('once'), Type.Literal('every'), Type.Literal('always')]), days: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 3650 })) }),
   /** at most this many entries per person, ever */
   entryLimit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),

@@ -32,7 +32,8 @@ export function cartAbandonment(p: { templates: { email: string; sms: string }; 
     name: 'Cart abandonment',
     topic: 'cart',
     priority: 70,
-    ...(p.products ? { promotes: { products: p.products } } : {}),
+    // The cart's own product, and any the marketer names: buying it anywhere ends the reminders.
+    promotes: { fromTrigger: true, ...(p.products ? { products: p.products } : {}) },
     entry: { kind: 'event', event: 'Product Added' },
     reentry: { policy: 'every', days: 1 },
     goal: { event: ORDER, withinDays: 7 },
@@ -76,6 +77,7 @@ export function browseAbandonment(p: { templates: { email: string; push?: string
     name: 'Browse abandonment',
     topic: 'browse',
     priority: 30,
+    promotes: { fromTrigger: true },
     entry: { kind: 'event', event: 'Product Viewed' },
     reentry: { policy: 'every', days: 7 },
     goal: { event: ORDER, withinDays: 3 },

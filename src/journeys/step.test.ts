@@ -38,7 +38,7 @@ describe('cart abandonment on a simulated clock', () => {
 
     const r2 = advance(def, r1.state, { kind: 'timer' }, t0 + H, f);
     expect(r2.actions).toEqual([
-      { kind: 'send', nodeId: 'email', channel: 'email', templates: { email: 'tpl_cart_email' }, topic: 'cart', priority: 70, step: '3:email:e1' },
+      { kind: 'send', nodeId: 'email', channel: 'email', templates: { email: 'tpl_cart_email' }, topic: 'cart', priority: 70, step: '3:email:e1', promotes: { fromTrigger: true } },
       { kind: 'schedule', at: t0 + 24 * H },
     ]);
     expect(r2.state).toMatchObject({ node: 'wait_23h', status: 'waiting', waitingUntil: t0 + 24 * H });
@@ -58,7 +58,7 @@ describe('cart abandonment on a simulated clock', () => {
     s = advance(def, s, { kind: 'timer' }, t0 + H, f).state;
     const r = advance(def, s, { kind: 'timer' }, t0 + 24 * H, f);
     expect(r.actions).toEqual([
-      { kind: 'send', nodeId: 'sms', channel: 'sms', templates: { sms: 'tpl_cart_sms' }, topic: 'cart', priority: 70, step: '3:sms:e1' },
+      { kind: 'send', nodeId: 'sms', channel: 'sms', templates: { sms: 'tpl_cart_sms' }, topic: 'cart', priority: 70, step: '3:sms:e1', promotes: { fromTrigger: true } },
       { kind: 'exit', reason: 'completed' },
     ]);
     expect(r.state.status).toBe('exited');

@@ -85,6 +85,8 @@ export type JourneyAction =
 export interface StepResult {
   state: JourneyState;
   actions: JourneyAction[];
+  /** nodes visited by this step, in order (per-node counters and the throughput figure count them) */
+  visited: string[];
 }
 
 const UNIT_MS = { seconds: 1000, minutes: 60_000, hours: 3_600_000 } as const;
@@ -151,6 +153,8 @@ function exit(s: JourneyState, actions: JourneyAction[], reason: string): void {
 }
 
 /** Visits `id` and walks on through instant nodes until the person waits or leaves. */
+let visited: string[] | null = null;
+
 function walk(def: JourneyDefinition, s: JourneyState, id: string, now: number, facts: Facts, actions: JourneyAction[]): void {
   let current: string | null = id;
   let steps = 0;
@@ -170,6 +174,7 @@ function walk(def: JourneyDefinition, s: JourneyState, id: string, now: number, 
     s.enteredNodeAt = now;
     s.status = 'active';
     s.path.push(nodeId);
+    visited?.push(nodeId);
     if (s.path.length > MAX_PATH) s.path.splice(0, s.path.length - MAX_PATH);
     const stepId = () => {
       const visits = (s.visits ??= {});
@@ -294,6 +299,17 @@ function checkGoalAndExits(def: JourneyDefinition, s: JourneyState, input: Journ
  * object; the input state is not modified.
  */
 export function advance(def: JourneyDefinition, state: JourneyState | null, input: JourneyInput, now: number, facts: Facts): StepResult {
+  const seen: string[] = [];
+  visited = seen;
+  try {
+    const r = step(def, state, input, now, facts);
+    return { ...r, visited: seen };
+  } finally {
+    visited = null;
+  }
+}
+
+function step(def: JourneyDefinition, state: JourneyState | null, input: JourneyInput, now: number, facts: Facts): Omit<StepResult, 'visited'> {
   const actions: JourneyAction[] = [];
   if (input.kind === 'enter') {
     const s: JourneyState = {

@@ -30,6 +30,12 @@ export interface MessagingOptions {
   allowPrivateNetwork?: boolean;
 }
 
+/**
+ * A producer's last word before the arbiter (journeys: was the promoted product bought meanwhile? did a live
+ * broadcast's recipient leave the audience?). Returns the messages to cancel, with the reason for the decision log.
+ */
+export type PreCheck = (tx: Parameters<typeof lockDue>[0], ws: string, profileId: string, rows: MessageRow[], now: number) => Promise<Map<string, { code: string; reason: string }>>;
+
 interface Send {
   ws: string;
   row: MessageRow;
@@ -51,6 +57,7 @@ export class MessagingService {
   readonly settings: MessagingSettings;
   readonly templates: TemplateStore;
   readonly deliverer: Deliverer;
+  readonly preChecks: PreCheck[] = [];
   private readonly clock: Clock;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
@@ -215,7 +222,15 @@ export class MessagingService {
         await updateMessage(tx, ws, r.id, { next_attempt_at: now + SEND_LEASE_MS }, now);
         toSend.push({ row: { ...r, status: 'sending', next_attempt_at: now + SEND_LEASE_MS }, decision: { id: r.id, action: 'send', channel: r.channel as ChannelName, reason: 'resend after lease' } });
       }
-      const fresh = rows.filter((r) => !(r.status === 'sending' && r.channel));
+      let fresh = rows.filter((r) => !(r.status === 'sending' && r.channel));
+      for (const check of this.preChecks) {
+        const blocked = await check(tx, ws, person.profile.id, fresh, now);
+        for (const [id, b] of blocked) {
+          await logDecision(tx, ws, { messageId: id, profileId: person.profile.id, action: 'skip', code: b.code, reason: b.reason }, now);
+          await updateMessage(tx, ws, id, { status: 'cancelled', error: b.reason }, now);
+        }
+        if (blocked.size) fresh = fresh.filter((r) => !blocked.has(r.id));
+      }
       const rowById0 = new Map(fresh.map((r) => [r.id, r]));
       const intents: MessageIntent[] = fresh.map((r) => {
         const templated = templatesOf(r);

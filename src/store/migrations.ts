@@ -5,6 +5,8 @@ import type { Dialect } from './db.ts';
 import { segmentsMigration } from '../segments/migration.ts';
 import { webhooksMigration } from '../webhooks/migration.ts';
 import { messagingMigration } from '../messaging/migration.ts';
+import { accessMigration } from '../access/migration.ts';
+import { journeysMigration } from '../journeys/migration.ts';
 
 type Builder = (db: Kysely<any>, dialect: Dialect) => Promise<void>;
 
@@ -187,6 +189,8 @@ const migrations: Record<string, Builder> = {
       .execute();
   },
   '0005_messaging': messagingMigration,
+  '0007_access': accessMigration,
+  '0006_journeys': journeysMigration,
 };
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect, pgSchema?: string): Promise<string[]> {

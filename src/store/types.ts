@@ -360,7 +360,144 @@ export interface PushSubscriptionsTable {
   created_at: number;
 }
 
+export interface JourneysTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  status: string;
+  draft: Json;
+  version: number;
+  created_at: number;
+  updated_at: number;
+  published_at: number | null;
+  swept_at: number | null;
+}
+
+export interface JourneyVersionsTable {
+  workspace_id: string;
+  journey_id: string;
+  version: number;
+  definition: Json;
+  created_at: number;
+}
+
+export interface JourneyTriggersTable {
+  workspace_id: string;
+  kind: string;
+  name: string;
+  owner: string;
+}
+
+export interface JourneyRunsTable {
+  workspace_id: string;
+  journey_id: string;
+  profile_id: string;
+  entry_id: string;
+  version: number;
+  status: string;
+  node: string;
+  wake_at: number | null;
+  entered_at: number;
+  updated_at: number;
+  exit_reason: string | null;
+  converted_at: number | null;
+  revenue_minor: number | null;
+  holdout: number;
+  state: Json;
+}
+
+export interface JourneyInboxTable {
+  id: Generated<number>;
+  workspace_id: string;
+  profile_id: string;
+  kind: string;
+  payload: Json;
+  at: number;
+  not_before: Generated<number>;
+  attempts: Generated<number>;
+}
+
+export interface JourneyNodeStatsTable {
+  workspace_id: string;
+  journey_id: string;
+  version: number;
+  node: string;
+  visits: number;
+}
+
+export interface BroadcastsTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  status: string;
+  definition: Json;
+  send_at: number | null;
+  cursor: string | null;
+  test_started_at: number | null;
+  winner: string | null;
+  winner_at: number | null;
+  results: Json | null;
+  recipients: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface BroadcastRecipientsTable {
+  workspace_id: string;
+  broadcast_id: string;
+  profile_id: string;
+  grp: string;
+  variant: string | null;
+  message_id: string | null;
+  send_after: number;
+}
+
+// Access (src/access/migration.ts)
+export interface UsersTable {
+  id: string;
+  /** trimmed and lower-cased */
+  email: string;
+  name: string;
+  /** scrypt$N$r$p$salt$hash (src/access/passwords.ts) */
+  password_hash: string;
+  created_at: number;
+  last_login_at: number | null;
+}
+export interface MembershipsTable {
+  user_id: string;
+  workspace_id: string;
+  role: 'owner' | 'marketer' | 'support' | 'viewer';
+  created_at: number;
+}
+export interface SessionsTable {
+  /** hex SHA-256 of the cookie token; the token itself is never stored */
+  token_hash: string;
+  user_id: string;
+  /** the session's current workspace (the workspace switcher changes it) */
+  workspace_id: string;
+  csrf_token: string;
+  created_at: number;
+  last_seen_at: number;
+}
+export interface LoginFailuresTable {
+  /** email|ip */
+  key: string;
+  at: number;
+}
+
 export interface DB {
+  users: UsersTable;
+  memberships: MembershipsTable;
+  sessions: SessionsTable;
+  login_failures: LoginFailuresTable;
+  journeys: JourneysTable;
+  journey_versions: JourneyVersionsTable;
+  journey_triggers: JourneyTriggersTable;
+  journey_runs: JourneyRunsTable;
+  journey_inbox: JourneyInboxTable;
+  journey_node_stats: JourneyNodeStatsTable;
+  broadcasts: BroadcastsTable;
+  broadcast_recipients: BroadcastRecipientsTable;
   templates: TemplatesTable;
   template_versions: TemplateVersionsTable;
   template_partials: TemplatePartialsTable;
