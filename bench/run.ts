@@ -16,13 +16,16 @@ import { benchRender } from './render.ts';
 import { benchArbiter } from './arbiter.ts';
 import { benchSendEmail } from './send-email.ts';
 import { benchSendOutbox } from './send-outbox.ts';
+import { benchJourneyThroughput } from './journey-throughput.ts';
 
 const USAGE = `usage: npm run bench -- ingest-batch|ingest-single|import|all [options]
        npm run bench -- segment-latency|segment-timers|segment-recompute|segment-webhook|segments [options]
        npm run bench -- render|arbiter|send-email|messaging [options]
+       npm run bench -- journey-throughput|journeys [options]
 
   all = ingest-batch, ingest-single, import; segments = segment-latency, segment-timers, segment-recompute, segment-webhook
   messaging = render, arbiter, send-email
+  journeys = journey-throughput
 
   --backend sqlite|postgres|both   store(s) to measure (default both)
   --duration N                     seconds per measured round of the HTTP benchmarks (default 5;
@@ -38,14 +41,16 @@ const USAGE = `usage: npm run bench -- ingest-batch|ingest-single|import|all [op
   segment-recompute: --profiles N (default 1000000), --events N (default 10000000)
   send-email:        --messages N (default 50000: the adapter against nodemailer, and the whole pipeline from the
                      outbox on each --backend), --pool N (SMTP connections, default 5)
+  journey-throughput: --people N (default 100000)
 
 PostgreSQL: ${PG_ADMIN_URL} (override with OMNIA_BENCH_PG_URL); a fresh database is created and dropped per benchmark.`;
 
-const BENCHES = ['ingest-batch', 'ingest-single', 'import', 'segment-latency', 'segment-timers', 'segment-recompute', 'segment-webhook', 'render', 'arbiter', 'send-email'] as const;
+const BENCHES = ['ingest-batch', 'ingest-single', 'import', 'segment-latency', 'segment-timers', 'segment-recompute', 'segment-webhook', 'render', 'arbiter', 'send-email', 'journey-throughput'] as const;
 const GROUPS: Record<string, BenchName[]> = {
   all: ['ingest-batch', 'ingest-single', 'import'],
   segments: ['segment-latency', 'segment-timers', 'segment-recompute', 'segment-webhook'],
   messaging: ['render', 'arbiter', 'send-email'],
+  journeys: ['journey-throughput'],
 };
 type BenchName = (typeof BENCHES)[number];
 
@@ -70,6 +75,7 @@ async function main(argv: string[]): Promise<number> {
       events: { type: 'string', default: '10000000' },
       messages: { type: 'string', default: '50000' },
       pool: { type: 'string', default: '5' },
+      people: { type: 'string', default: '100000' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -145,6 +151,8 @@ async function main(argv: string[]): Promise<number> {
       const pool = Math.round(num(values.pool, '--pool', 1));
       await benchSendEmail({ messages, rounds: opts.rounds, pool });
       out = await benchSendOutbox({ backends: opts.backends, messages, rounds: opts.rounds, pool, pgAdminUrl: opts.pgAdminUrl });
+    } else if (n === 'journey-throughput') {
+      out = await benchJourneyThroughput({ backends: opts.backends, people: Math.round(num(values.people, '--people', 1)), pgAdminUrl: opts.pgAdminUrl });
     } else if (n === 'segment-webhook') {
       out = await benchSegmentWebhook(opts.backends);
     } else out = await benchIngest(n === 'ingest-batch' ? 'batch' : 'single', opts);

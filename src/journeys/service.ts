@@ -10,7 +10,7 @@ import type { Store } from '../store/db.ts';
 import { BroadcastRunner } from './broadcasts.ts';
 import { JourneyCatalog } from './catalog.ts';
 import { routeSegmentChanges } from './inbox.ts';
-import { PersonTurn, type RoundTally, type WorkspaceInfo, flushStats, newTally } from './runner.ts';
+import { PersonTurn, type RoundTally, type WorkspaceInfo, flushStats, newTally, prefetch } from './runner.ts';
 import { sweepEntries } from './sweep.ts';
 
 export interface JourneyOptions {
@@ -221,7 +221,12 @@ export class JourneyService {
         const ok = new Set(got.rows.filter((r) => r.ok).map((r) => r.k));
         mine = people.filter((p, i) => ok.has(keys[i]!));
       }
-      for (const p of mine) if (await new PersonTurn(this, tx, p.ws, p.pid, now, local, info.get(p.ws)!).run()) acted++;
+      const byWs = new Map<string, string[]>();
+      for (const p of mine) byWs.set(p.ws, [...(byWs.get(p.ws) ?? []), p.pid]);
+      for (const [ws, pids] of byWs) {
+        const pre = await prefetch(tx, ws, pids, now);
+        for (const pid of pids) if (await new PersonTurn(this, tx, ws, pid, now, local, info.get(ws)!).run(pre.get(pid)!)) acted++;
+      }
     });
     // Counted only once the transaction committed (a retried batch must not count twice).
     tally.transitions += local.transitions;
