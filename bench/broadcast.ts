@@ -21,7 +21,7 @@ import { createSegment } from '../src/segments/service.ts';
 import { bootstrapDefaultWorkspace } from '../src/workspaces/keys.ts';
 import { type Backend, createDatabase, fmtInt, fmtRatio, log, median, rmDir, table, tempDir } from './lib/common.ts';
 import { monoMs } from './lib/segments-common.ts';
-import { createPeople, nodemailerRound } from './lib/journeys-common.ts';
+import { calibratePad, createPeople, nodemailerRound } from './lib/journeys-common.ts';
 import { type JourneySink, startJourneySink } from './lib/journeys-smtp-sink.ts';
 
 export interface BroadcastOptions {
@@ -146,8 +146,13 @@ async function runBackend(backend: Backend, opts: BroadcastOptions, sink: Journe
         `  [${backend}] round ${r + 1} Omnia: ${fmtInt(o.rate)} msg/s send → last at sink (${o.totalS.toFixed(1)} s: plan ${o.planS.toFixed(1)} s, delivery ${o.deliveryS.toFixed(1)} s = ${fmtInt(o.deliveryRate)} msg/s); ` +
           `A/B ${fmtInt(o.variants.A)}/${fmtInt(o.variants.B)}, ${fmtInt(o.bytes)} B/msg`,
       );
+      const pad = await calibratePad(sink.port, o.bytes, async (send) => {
+        await sink.reset();
+        await send();
+        return (await sink.stats()).bytes;
+      });
       await sink.reset();
-      baseline.push(await nodemailerRound(baselineN, sink.port, opts.pool, o.bytes));
+      baseline.push(await nodemailerRound(baselineN, sink.port, opts.pool, pad));
       const s = await sink.stats();
       if (s.messages !== baselineN) throw new Error(`nodemailer: sink got ${s.messages} of ${baselineN}`);
       baselineBytes = s.bytes / s.messages;

@@ -23,6 +23,7 @@ import { type JourneySink, startJourneySink } from './lib/journeys-smtp-sink.ts'
 import { postPurchase } from '../src/journeys/playbooks.ts';
 import { DEFAULT_WORKSPACE } from '../src/workspaces/keys.ts';
 import { fromJson } from '../src/store/json.ts';
+import { DEFAULT_TOPICS } from '../src/messaging/settings.ts';
 
 export interface TriggerLatencyOptions {
   backends: Backend[];
@@ -136,6 +137,8 @@ async function runBackend(backend: Backend, opts: TriggerLatencyOptions, sender:
     const svc = rt.messaging;
     await svc.settings.setProvider(WS, 'email', { host: '127.0.0.1', port: sink.port, messageIdDomain: 'mail.shop.example', pool: { maxConnections: POOL } });
     await svc.settings.setPolicy(WS, { caps: [], quietHours: [] });
+    // The playbook's consent topic (journeys must name a configured topic).
+    await svc.settings.setTopics(WS, [...DEFAULT_TOPICS, { id: 'post_purchase', label: 'After your order', transactional: false }]);
     const email = (subject: string, mjml: string) => ({ channel: 'email', subject, mjml });
     const thanks = await svc.templates.create(WS, 'thanks', email('Order {{ event.properties.order_id }} confirmed', THANKS_MJML));
     const crossSell = await svc.templates.create(WS, 'cross-sell', email('You might also like', '<mj-section><mj-column><mj-text>More candles</mj-text></mj-column></mj-section>'));

@@ -77,14 +77,21 @@ export class OrderSender {
   }
 }
 
+/** The baseline's HTML: `pad` bytes of filler in lines of 72 characters (no quoted-printable soft breaks). */
+function paddedHtml(pad: number): string {
+  const line = `${'x'.repeat(70)}\r\n`;
+  const n = Math.max(0, pad);
+  return `<html><body>${line.repeat(Math.floor(n / line.length))}${'x'.repeat(n % line.length)}</body></html>`;
+}
+
 /**
  * Baseline: plain nodemailer, pooled (`pool` connections, 100 messages per connection like Omnia's adapter default),
- * sending one pre-rendered HTML message of about `bytes` bytes `n` times to the sink, 64 × pool sendMail calls in
- * flight. Returns messages/s.
+ * sending one pre-rendered HTML message with `pad` bytes of filler `n` times to the sink, 64 × pool sendMail calls in
+ * flight. Returns messages/s. (calibratePad finds the `pad` that gives a message of a wanted size on the wire.)
  */
-export async function nodemailerRound(n: number, port: number, pool: number, bytes: number): Promise<number> {
+export async function nodemailerRound(n: number, port: number, pool: number, pad: number): Promise<number> {
   const transport = nodemailer.createTransport({ pool: true, host: '127.0.0.1', port, secure: false, maxConnections: pool, maxMessages: 100 });
-  const html = `<html><body>${'x'.repeat(Math.max(0, bytes - 600))}</body></html>`;
+  const html = paddedHtml(pad);
   const t0 = performance.now();
   let next = 0;
   const worker = async () => {
@@ -97,4 +104,17 @@ export async function nodemailerRound(n: number, port: number, pool: number, byt
   const s = (performance.now() - t0) / 1000;
   transport.close();
   return n / s;
+}
+
+/** The filler that makes nodemailerRound's message `bytes` long at the sink (two probe messages, measured). */
+export async function calibratePad(port: number, bytes: number, measure: (send: () => Promise<void>) => Promise<number>): Promise<number> {
+  const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false });
+  const probe = (pad: number) => measure(async () => {
+    await transport.sendMail({ from: 'Shop <hello@shop.example>', to: 'u0@mail.example', subject: 'Spring sale, Name0', text: 'Spring sale', html: paddedHtml(pad), messageId: '<m0@mail.shop.example>' });
+  });
+  const a = await probe(0);
+  const b = await probe(10_000);
+  transport.close();
+  const perByte = (b - a) / 10_000;
+  return Math.max(0, Math.round((bytes - a) / perByte));
 }

@@ -227,7 +227,9 @@ export class BroadcastRunner {
     const page = rest ? await this.restPage(tx, ws, r) : await this.audiencePage(tx, ws, r, b);
     if (page.length === 0) {
       const hasRest = !rest && b.abTest ? await tx.selectFrom('broadcast_recipients').select('profile_id').where('workspace_id', '=', ws).where('broadcast_id', '=', r.id).where('grp', '=', 'rest').limit(1).executeTakeFirst() : undefined;
-      await set(hasRest ? { status: 'testing', test_started_at: now, cursor: null } : { status: 'sent' });
+      // The test period runs from the last test message's send time (local-time and throttled sends go later).
+      const last = hasRest ? await tx.selectFrom('broadcast_recipients').select((eb) => eb.fn.max('send_after').as('t')).where('workspace_id', '=', ws).where('broadcast_id', '=', r.id).where('grp', '=', 'test').executeTakeFirst() : undefined;
+      await set(hasRest ? { status: 'testing', test_started_at: Math.max(now, Number(last?.t ?? now)), cursor: null } : { status: 'sent' });
       return 1;
     }
     const zones = new Map((await tx.selectFrom('profiles').select(['id', 'time_zone']).where('workspace_id', '=', ws).where('id', 'in', page.map((p) => p.profileId)).execute()).map((p) => [p.id, p.time_zone]));
@@ -262,6 +264,7 @@ export class BroadcastRunner {
       );
       p.messageId = made.id;
       p.variant = variant;
+      p.at = at;
     }
     if (rest) {
       for (const p of page) await tx.updateTable('broadcast_recipients').set({ variant: p.variant, message_id: p.messageId ?? null }).where('workspace_id', '=', ws).where('broadcast_id', '=', r.id).where('profile_id', '=', p.profileId).execute();
@@ -269,7 +272,7 @@ export class BroadcastRunner {
       for (let i = 0; i < page.length; i += 300) {
         await tx
           .insertInto('broadcast_recipients')
-          .values(page.slice(i, i + 300).map((p) => ({ workspace_id: ws, broadcast_id: r.id, profile_id: p.profileId, grp: p.group, variant: p.variant, message_id: p.messageId ?? null, send_after: now })))
+          .values(page.slice(i, i + 300).map((p) => ({ workspace_id: ws, broadcast_id: r.id, profile_id: p.profileId, grp: p.group, variant: p.variant, message_id: p.messageId ?? null, send_after: p.at ?? now })))
           .onConflict((oc) => oc.doNothing())
           .execute();
       }
@@ -282,11 +285,13 @@ export class BroadcastRunner {
   private async audiencePage(tx: Tx, ws: string, r: BroadcastsTable, b: BroadcastInput) {
     let q = tx.selectFrom('segment_members').select('profile_id').where('workspace_id', '=', ws).where('segment_id', '=', b.segmentId).orderBy('profile_id').limit(PAGE);
     if (r.cursor) q = q.where('profile_id', '>', r.cursor);
+    // Snapshot: the members when the send started (people who join while the pages are taken are not added).
+    if (b.audience !== 'live' && r.send_at != null) q = q.where('entered_at', '<=', Number(r.send_at));
     const rows = await q.execute();
     const plan = { variants: b.variants.map((v) => ({ id: v.id, weight: v.weight ?? 1 })), ...(b.abTest ? { testShare: b.abTest.testShare } : {}) };
     return rows.map((m) => {
       const a = assignVariant(r.id, m.profile_id, plan);
-      return { profileId: m.profile_id, group: a.group, variant: a.variant as string | null, messageId: undefined as string | undefined };
+      return { profileId: m.profile_id, group: a.group, variant: a.variant as string | null, messageId: undefined as string | undefined, at: undefined as number | undefined };
     });
   }
 
@@ -294,7 +299,7 @@ export class BroadcastRunner {
     let q = tx.selectFrom('broadcast_recipients').select('profile_id').where('workspace_id', '=', ws).where('broadcast_id', '=', r.id).where('grp', '=', 'rest').where('message_id', 'is', null).orderBy('profile_id').limit(PAGE);
     if (r.cursor) q = q.where('profile_id', '>', r.cursor);
     const rows = await q.execute();
-    return rows.map((m) => ({ profileId: m.profile_id, group: 'rest', variant: null as string | null, messageId: undefined as string | undefined }));
+    return rows.map((m) => ({ profileId: m.profile_id, group: 'rest', variant: null as string | null, messageId: undefined as string | undefined, at: undefined as number | undefined }));
   }
 
   /**

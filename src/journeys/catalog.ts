@@ -9,6 +9,7 @@ import type { Store } from '../store/db.ts';
 import { newId } from '../store/ids.ts';
 import { fromJson, toJson } from '../store/json.ts';
 import type { DB } from '../store/types.ts';
+import { logDecision } from '../messaging/outbox.ts';
 import { type JourneyDefinition, type JourneyError, checkJourney } from './definition.ts';
 
 type Tx = Transaction<DB> | Kysely<DB>;
@@ -71,6 +72,8 @@ export class JourneyCatalog {
   constructor(
     private readonly store: Store,
     private readonly clock: () => number = Date.now,
+    /** the workspace's consent topics (messaging settings); journeys and send nodes must name one of them */
+    private readonly topics: (ws: string) => Promise<{ id: string }[]> = async () => [],
   ) {}
 
   /** Checks a definition's shape and graph, then that the segments it names exist. */
@@ -95,6 +98,23 @@ export class JourneyCatalog {
     if (segments.size) {
       const known = new Set((await this.store.db.selectFrom('segments').select('id').where('workspace_id', '=', ws).where('status', '=', 'active').execute()).map((r) => r.id));
       for (const s of segments) if (!known.has(s)) throw new HttpError(400, 'invalid_journey', `refers to unknown segment ${s}`, 'definition');
+    }
+    const topics = new Set((await this.topics(ws)).map((t) => t.id));
+    if (topics.size) {
+      if (!topics.has(d.topic)) throw new HttpError(400, 'invalid_journey', `topic: unknown topic ${d.topic} (GET /api/messaging/topics)`, 'topic');
+      for (const [id, n] of Object.entries(d.nodes)) {
+        if (n.kind === 'send' && n.topic && !topics.has(n.topic)) throw new HttpError(400, 'invalid_journey', `nodes.${id}.topic: unknown topic ${n.topic}`, `nodes.${id}.topic`);
+      }
+    }
+    for (const [id, n] of Object.entries(d.nodes)) {
+      if (n.kind === 'jump') {
+        const j = await this.store.db.selectFrom('journeys').select('status').where('workspace_id', '=', ws).where('id', '=', n.journeyId).executeTakeFirst();
+        if (!j || j.status === 'archived') throw new HttpError(400, 'invalid_journey', `nodes.${id}.journeyId: journey ${n.journeyId} not found`, `nodes.${id}.journeyId`);
+      }
+      if (n.kind === 'list') {
+        const l = await this.store.db.selectFrom('lists').select('id').where('workspace_id', '=', ws).where('id', '=', n.listId).executeTakeFirst();
+        if (!l) throw new HttpError(400, 'invalid_journey', `nodes.${id}.listId: list ${n.listId} not found`, `nodes.${id}.listId`);
+      }
     }
     const templates = new Set<string>();
     for (const n of Object.values(d.nodes)) {
@@ -213,7 +233,9 @@ export class JourneyCatalog {
       if (!to) continue;
       const old = await this.version(ws, id, run.version, tx);
       if (old.nodes[run.node]?.kind !== def.nodes[to]!.kind) continue; // a wait moves only onto the same kind of wait
-      const state = { ...fromJson<Record<string, unknown>>(run.state), version, node: to };
+      const target = def.nodes[to]!;
+      // The wait keeps its deadline; a wait_until now waits for what the new node waits for.
+      const state = { ...fromJson<Record<string, unknown>>(run.state), version, node: to, ...(target.kind === 'wait_until' ? { waitingFor: target.until } : {}) };
       await tx
         .updateTable('journey_runs')
         .set({ version, node: to, state: toJson(state), updated_at: now })
@@ -244,7 +266,14 @@ export class JourneyCatalog {
           .where('status', 'in', ['active', 'waiting'])
           .execute();
         await tx.deleteFrom('journey_triggers').where('workspace_id', '=', ws).where('owner', '=', id).execute();
+        const pending = await tx.selectFrom('messages').select(['id', 'profile_id']).where('workspace_id', '=', ws).where('source', '=', `journey:${id}`).where('status', 'in', ['queued', 'deferred', 'retry']).execute();
+        for (const m of pending) {
+          await tx.updateTable('messages').set({ status: 'cancelled', error: 'journey archived', updated_at: now }).where('workspace_id', '=', ws).where('id', '=', m.id).execute();
+          await logDecision(tx, ws, { messageId: m.id, profileId: m.profile_id, action: 'skip', code: 'journey_exit', reason: `cancelled: journey ${r.name} was archived before this message went out` }, now);
+        }
       }
+      // Schedules do not catch up on what they missed while paused.
+      if (to === 'active' && r.status === 'paused') await tx.updateTable('journeys').set({ swept_at: now }).where('workspace_id', '=', ws).where('id', '=', id).execute();
     });
     this.live.delete(ws);
     return this.get(ws, id);

@@ -99,7 +99,7 @@ const MultiSplitNode = Obj({
   branches: Type.Array(Obj({ condition: SplitCondition, next: NodeRef }), { minItems: 1, maxItems: MAX_BRANCHES }),
   else: NodeRef,
 });
-/** Weights are percentages: branches + holdout ≤ 100; a person is drawn in proportion to them. */
+/** Weights and the holdout are shares that add up to at most 100; a person is drawn in proportion to them (40 + holdout 10 holds out 10/50 = 20%). */
 const RandomSplitNode = Obj({
   kind: Type.Literal('random_split'),
   branches: Type.Array(Obj({ weight: Type.Number(), next: NodeRef }), { minItems: 1, maxItems: MAX_BRANCHES }),

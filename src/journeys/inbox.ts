@@ -5,6 +5,7 @@
 import { type Kysely, type Transaction, sql } from 'kysely';
 import type { DB } from '../store/types.ts';
 import { toJson } from '../store/json.ts';
+import { cancelEntryMessages } from './promotions.ts';
 
 type Tx = Transaction<DB> | Kysely<DB>;
 
@@ -93,6 +94,9 @@ export async function mergeJourneyRuns(tx: Tx, ws: string, survivor: string, los
   const mine = await tx.selectFrom('journey_runs').select('journey_id').where('workspace_id', '=', ws).where('profile_id', '=', survivor).where('status', 'in', active).execute();
   const taken = mine.map((r) => r.journey_id);
   if (taken.length) {
+    // Their pending messages go with them (the survivor's own run sends its own).
+    const ending = await tx.selectFrom('journey_runs').select(['journey_id', 'entry_id']).where('workspace_id', '=', ws).where('profile_id', '=', loser).where('status', 'in', active).where('journey_id', 'in', taken).execute();
+    for (const e of ending) await cancelEntryMessages(tx, ws, loser, e.journey_id, e.journey_id, e.entry_id, 'merged', now);
     await tx
       .updateTable('journey_runs')
       .set({ status: 'exited', exit_reason: 'merged', wake_at: null, updated_at: now })

@@ -81,7 +81,8 @@ export function browseAbandonment(p: { templates: { email: string; push?: string
     entry: { kind: 'event', event: 'Product Viewed' },
     reentry: { policy: 'every', days: 7 },
     goal: { event: ORDER, withinDays: 3 },
-    exits: [{ event: ORDER }, { event: 'Product Added' }],
+    // Adding to the cart during the 4 h wait ends it at 'added' (the cart journey takes over); an order ends it anywhere.
+    exits: [{ event: ORDER }],
     start: 'wait_4h',
     nodes: {
       wait_4h: { kind: 'wait_until', until: { event: 'Product Added' }, timeoutAfter: { amount: 4, unit: 'hours' }, next: 'added', onTimeout: 'morning' },

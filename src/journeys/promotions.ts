@@ -18,7 +18,7 @@ export interface Promotes {
   categories?: string[];
 }
 
-/** What an event is about: product ids (product_id, sku, id) and categories, top level and in products[]. */
+/** What an event is about: product ids (product_id, productId, sku) and categories, top level and in products[]. */
 export function productsOf(properties: Record<string, unknown>): { products: string[]; categories: string[] } {
   const products = new Set<string>();
   const categories = new Set<string>();

@@ -168,7 +168,7 @@ export async function journeyRoutes(app: FastifyInstance, { journeys: svc }: { j
     const w = ws(req);
     const topics = await svc.messaging.settings.topics(w);
     if (!topics.some((t) => t.id === def.topic)) {
-      await svc.messaging.settings.setTopics(w, [...topics, { id: def.topic, label: info.name, transactional: def.topic === 'pickup' || def.topic === 'transactional' }]);
+      await svc.messaging.settings.setTopics(w, [...topics, { id: def.topic, label: info.name, transactional: key === 'pickupReady' }]);
     }
     reply.status(201);
     return cat.create(w, def);

@@ -28,6 +28,8 @@ export const FRESH_MS = 24 * 3_600_000;
 /** Jumps from journey to journey stop after this many hops (a guard against two journeys jumping to each other). */
 const MAX_JUMPS = 5;
 const ACTIVE = ['active', 'waiting'];
+/** Finished runs are watched for their goal at most this long after entry (goal windows are usually days). */
+const GOAL_WATCH_MS = 90 * 86_400_000;
 
 export interface RunnerDeps {
   catalog: JourneyCatalog;
@@ -65,7 +67,7 @@ export async function prefetch(tx: Tx, ws: string, pids: string[], now: number):
     .selectAll()
     .where('workspace_id', '=', ws)
     .where('profile_id', 'in', pids)
-    .where((eb) => eb.or([eb('status', 'in', ACTIVE), eb.and([eb('holdout', '=', 1), eb('converted_at', 'is', null)])]))
+    .where((eb) => eb.or([eb('status', 'in', ACTIVE), eb.and([eb('converted_at', 'is', null), eb('entered_at', '>=', now - GOAL_WATCH_MS)])]))
     .execute();
   for (const r of runs) out.get(r.profile_id)!.runs.push(r);
   const hist = await tx
@@ -212,6 +214,7 @@ export class PersonTurn {
     if (p.kind === 'segment') {
       const input: JourneyInput = { kind: 'segment', segmentId: p.segmentId, change: p.change };
       for (const r of this.activeRuns()) await this.step(r, input);
+      for (const r of this.pausedRuns()) await this.goalOrExitOnly(r, input);
       for (const j of this.live) {
         if (j.status === 'active' && j.definition.entry.kind === 'segment' && j.definition.entry.segment === p.segmentId && j.definition.entry.op === p.change) await this.tryEnter(j, undefined, 0);
       }
@@ -222,10 +225,13 @@ export class PersonTurn {
     const je = toJourneyEvent(e);
     // Goals and exits (and the waits) of the runs in flight first: a purchase converts before it cancels.
     for (const r of this.activeRuns()) await this.step(r, { kind: 'event', event: je }, e);
+    for (const r of this.pausedRuns()) await this.goalOrExitOnly(r, { kind: 'event', event: je }, e);
     for (const r of this.runs) {
-      // The holdout (control group) is watched for the goal too, so treatment and control conversion compare.
-      if (r.row.holdout !== 1 || r.row.converted_at != null || !r.def.goal || !eventMatches(r.def.goal, je, this.now)) continue;
+      // Finished runs are watched for the goal within its window — the holdout (control group) and the treatment alike
+      // — so a purchase on day 3 after a journey that ended on day 1 still counts, and the two groups compare fairly.
+      if (ACTIVE.includes(r.row.status) || r.row.converted_at != null || !r.def.goal || !eventMatches(r.def.goal, je, this.now)) continue;
       if (je.timestamp - r.row.entered_at > r.def.goal.withinDays * 86_400_000 || je.timestamp < r.row.entered_at) continue;
+      if (['goal_after_window', 'merged', 'deleted', 'archived'].includes(r.row.exit_reason ?? '')) continue;
       r.row.converted_at = je.timestamp;
       r.row.revenue_minor = e.revenueMinor ?? null;
       r.dirty = true;
@@ -254,6 +260,21 @@ export class PersonTurn {
 
   private activeRuns(): Run[] {
     return this.runs.filter((r) => ACTIVE.includes(r.row.status) && this.statusOf(r.row.journey_id) === 'active');
+  }
+
+  /** Runs of paused journeys: frozen where they are, but a goal or an exit rule still takes the person out. */
+  private pausedRuns(): Run[] {
+    return this.runs.filter((r) => ACTIVE.includes(r.row.status) && this.statusOf(r.row.journey_id) === 'paused');
+  }
+
+  private async goalOrExitOnly(r: Run, input: JourneyInput, event?: InboxEvent): Promise<void> {
+    const facts = await this.factsFor(r.def);
+    const res = advance(r.def, r.state, input, this.now, facts);
+    if (res.actions.every((a) => a.kind === 'exit' || a.kind === 'converted') && res.actions.some((a) => a.kind === 'exit')) {
+      r.state = res.state;
+      for (const a of res.actions) await this.act(r, a, event, 0);
+      this.sync(r);
+    }
   }
 
   private async tryEnter(j: LiveJourney, event: InboxEvent | undefined, depth: number): Promise<void> {

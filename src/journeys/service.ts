@@ -21,7 +21,7 @@ export interface JourneyOptions {
   batchSize?: number;
 }
 
-/** A person whose turn keeps failing is looked at again after this long × attempts; inputs are dropped after 5. */
+/** A person whose turn keeps failing: inputs are looked at again after this long × attempts and dropped after 5; due timers are retried every RETRY_MS. */
 const RETRY_MS = 60_000;
 const MAX_ATTEMPTS = 5;
 
@@ -46,7 +46,7 @@ export class JourneyService {
     readonly opts: JourneyOptions = {},
   ) {
     this.clock = opts.clock ?? Date.now;
-    this.catalog = new JourneyCatalog(store, this.clock);
+    this.catalog = new JourneyCatalog(store, this.clock, (ws) => messaging.settings.topics(ws));
     this.broadcasts = new BroadcastRunner(store, messaging, this.catalog, this.clock, opts.log);
     // Membership changes reach the inbox in the segment engine's own transaction.
     segments.subscribeInTransaction(async (tx, changes) => {
@@ -242,7 +242,7 @@ export class JourneyService {
       await this.store.db.transaction().execute(async (tx) => {
         await tx
           .updateTable('journey_inbox')
-          .set((eb) => ({ attempts: eb('attempts', '+', 1), not_before: now + RETRY_MS }))
+          .set((eb) => ({ attempts: eb('attempts', '+', 1), not_before: sql<number>`${now} + ${RETRY_MS} * (attempts + 1)` }))
           .where('workspace_id', '=', p.ws)
           .where('profile_id', '=', p.pid)
           .execute();

@@ -14,6 +14,8 @@ import { localParts, zonedTimeToUtc } from '../messaging/arbiter/local-time.ts';
 import type { Duration, EventMatch, JourneyDefinition, JourneyNode, SplitCondition, Trigger } from './definition.ts';
 
 export const MAX_INSTANT_STEPS = 100;
+/** Re-entry 'every N days' allows an entry this much early. */
+export const REENTRY_SLACK_MS = 3_600_000;
 /** The path keeps the last nodes visited (a journey looping through a delay must not grow its state forever). */
 export const MAX_PATH = 200;
 
@@ -276,7 +278,8 @@ function fireTimer(def: JourneyDefinition, s: JourneyState, now: number, facts: 
 
 /** Goal and exit rules, on every event / segment input. True when the person left. */
 function checkGoalAndExits(def: JourneyDefinition, s: JourneyState, input: JourneyInput, now: number, actions: JourneyAction[]): boolean {
-  if (def.goal && input.kind === 'event' && eventMatches(def.goal, input.event, now)) {
+  // A goal event from before the entry (it arrived late) is not a conversion of this entry.
+  if (def.goal && input.kind === 'event' && input.event.timestamp >= s.enteredAt && eventMatches(def.goal, input.event, now)) {
     if (input.event.timestamp - s.enteredAt <= def.goal.withinDays * DAY) {
       clearWait(s);
       s.status = 'converted';
@@ -366,6 +369,8 @@ export function mayEnter(def: Pick<JourneyDefinition, 'reentry' | 'entryLimit'>,
     case 'always':
       return true;
     case 'every':
-      return h.lastEnteredAt === undefined || now - h.lastEnteredAt >= (def.reentry.days ?? 0) * DAY;
+      // An hour of slack: a daily schedule processed a little earlier than yesterday, or a 23-hour DST day, still counts
+      // as the next day.
+      return h.lastEnteredAt === undefined || now - h.lastEnteredAt >= (def.reentry.days ?? 0) * DAY - REENTRY_SLACK_MS;
   }
 }

@@ -89,6 +89,10 @@ export async function deleteProfile(store: Store, ws: string, canonicalId: strin
     await tx.deleteFrom('messages').where('workspace_id', '=', ws).where('profile_id', 'in', members).execute();
     await tx.deleteFrom('message_decisions').where('workspace_id', '=', ws).where('profile_id', 'in', members).execute();
     await tx.deleteFrom('push_subscriptions').where('workspace_id', '=', ws).where('profile_id', 'in', members).execute();
+    // Journey runs keep the triggering event's properties in their state: they go too, with pending inputs.
+    await tx.deleteFrom('journey_runs').where('workspace_id', '=', ws).where('profile_id', 'in', members).execute();
+    await tx.deleteFrom('journey_inbox').where('workspace_id', '=', ws).where('profile_id', 'in', members).execute();
+    await tx.deleteFrom('broadcast_recipients').where('workspace_id', '=', ws).where('profile_id', 'in', members).execute();
     // The segment worker sees the person is gone and removes their memberships and timers.
     await enqueueSegmentWork(tx, ws, new Map(members.map((m) => [m, new Set(['all'])])));
     const counts = { events: Number(ev.numUpdatedRows), profiles: members.length };
