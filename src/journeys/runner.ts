@@ -3,7 +3,7 @@
 // sends (outbox rows with deterministic ids), trait and list changes, cancelled promotions — is written in that same
 // transaction, so a crash at any point either keeps all of it or none, and the retry repeats nothing.
 import { createHash } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, type Transaction, sql } from 'kysely';
 import { type EnqueueInput, enqueueMessage, logDecision } from '../messaging/outbox.ts';
 import type { MessagingService } from '../messaging/service.ts';
 import { enqueueSegmentWork } from '../segments/engine.ts';
@@ -34,6 +34,7 @@ const GOAL_WATCH_MS = 90 * 86_400_000;
 export interface RunnerDeps {
   catalog: JourneyCatalog;
   messaging: MessagingService;
+  readonly dialect: 'sqlite' | 'postgres';
 }
 
 /**
@@ -53,6 +54,8 @@ export interface Prefetched {
   runs: JourneyRunsTable[];
   /** entries so far per journey (re-entry policy, entry limits) */
   history: Map<string, { n: number; last: number }>;
+  /** the person's facts, loaded for the whole chunk when some condition may be asked (undefined: not loaded) */
+  facts?: ProfileFacts | null;
 }
 
 /** Reads what a chunk of people's turns need, in four queries per workspace instead of four per person. */
@@ -100,7 +103,7 @@ interface Run {
 
 const needsCache = new WeakMap<JourneyDefinition, FactNeeds>();
 /** Only the facts the definition's conditions read (a trait split loads no events). */
-function needsOf(def: JourneyDefinition): FactNeeds {
+export function needsOf(def: JourneyDefinition): FactNeeds {
   let v = needsCache.get(def);
   if (!v) {
     const conds: Condition[] = [];
@@ -117,7 +120,7 @@ function needsOf(def: JourneyDefinition): FactNeeds {
 
 const needsFactsCache = new WeakMap<JourneyDefinition, boolean>();
 /** Does a definition ever ask a question about the person (a split on a profile/segment condition, a segment wait)? */
-function needsFacts(def: JourneyDefinition): boolean {
+export function needsFacts(def: JourneyDefinition): boolean {
   let v = needsFactsCache.get(def);
   if (v === undefined) {
     v = Object.values(def.nodes).some((n) => (n.kind === 'split' && n.condition.kind !== 'trigger') || (n.kind === 'multi_split' && n.branches.some((b) => b.condition.kind !== 'trigger')) || (n.kind === 'wait_until' && 'segment' in n.until));
@@ -147,6 +150,7 @@ export class PersonTurn {
   private zone = 'UTC';
   private live: LiveJourney[] = [];
   private history = new Map<string, { n: number; last: number }>();
+  private factsLoaded = false;
 
   constructor(
     private readonly deps: RunnerDeps,
@@ -156,6 +160,7 @@ export class PersonTurn {
     private readonly now: number,
     private readonly tally: RoundTally,
     private readonly info: WorkspaceInfo,
+    private readonly writes: ChunkWrites,
   ) {}
 
   /** Returns false when there was nothing to do for this person (another worker took them, or a merge moved them). */
@@ -169,7 +174,9 @@ export class PersonTurn {
       return false;
     }
     if (prof.canonical_id !== pid) {
-      // Inputs written under an id that has since been merged: hand them (and any run) to the survivor.
+      // Inputs written under an id that has since been merged: hand them (and any run) to the survivor — after this
+      // chunk's pending writes, so the survivor's runs are all there to compare with.
+      await this.writes.flush(tx, this.deps.dialect);
       await mergeJourneyRuns(tx, ws, prof.canonical_id, pid, now);
       return true;
     }
@@ -179,6 +186,10 @@ export class PersonTurn {
     this.live = await this.deps.catalog.liveJourneys(ws, tx);
     this.zone = prof.time_zone ?? this.info.defaultTimeZone;
     this.history = pre.history;
+    if (pre.facts !== undefined) {
+      this.facts = pre.facts;
+      this.factsLoaded = true;
+    }
     for (const row of pre.runs) {
       const def = await this.deps.catalog.version(ws, row.journey_id, row.version, tx);
       this.runs.push({ row: { ...row, wake_at: row.wake_at == null ? null : Number(row.wake_at), entered_at: Number(row.entered_at) }, state: fromJson<JourneyState>(row.state), def, dirty: false, isNew: false });
@@ -193,11 +204,8 @@ export class PersonTurn {
       if (this.statusOf(r.row.journey_id) !== 'active') continue;
       await this.step(r, { kind: 'timer' });
     }
-    await this.persist();
-    if (inbox.length) {
-      const ids = inbox.map((i) => i.id);
-      for (let i = 0; i < ids.length; i += 300) await tx.deleteFrom('journey_inbox').where('id', 'in', ids.slice(i, i + 300)).execute();
-    }
+    this.persist();
+    for (const i of inbox) this.writes.inboxIds.push(i.id);
     return inbox.length > 0 || this.runs.some((r) => r.dirty);
   }
 
@@ -308,7 +316,10 @@ export class PersonTurn {
   }
 
   private async factsFor(def: JourneyDefinition): Promise<Facts> {
-    if (needsFacts(def) && !this.facts) this.facts = (await loadFacts(this.tx, this.ws, [this.pid], needsOf(def))).get(this.pid) ?? null;
+    if (needsFacts(def) && !this.factsLoaded) {
+      this.facts = (await loadFacts(this.tx, this.ws, [this.pid], needsOf(def))).get(this.pid) ?? null;
+      this.factsLoaded = true;
+    }
     const facts = this.facts;
     const now = this.now;
     return {
@@ -360,14 +371,14 @@ export class PersonTurn {
         traits[a.trait] = { v: a.value, t: now };
         await tx.updateTable('profiles').set({ traits: toJson(traits) }).where('workspace_id', '=', ws).where('id', '=', pid).execute();
         await enqueueSegmentWork(tx, ws, new Map([[pid, new Set(['traits'])]]), now);
-        this.facts = null;
+        this.factsLoaded = false;
         return;
       }
       case 'list':
         if (a.op === 'add') await tx.insertInto('list_members').values({ workspace_id: ws, list_id: a.listId, profile_id: pid, added_at: now }).onConflict((oc) => oc.doNothing()).execute();
         else await tx.deleteFrom('list_members').where('workspace_id', '=', ws).where('list_id', '=', a.listId).where('profile_id', '=', pid).execute();
         await enqueueSegmentWork(tx, ws, new Map([[pid, new Set(['list'])]]), now);
-        this.facts = null;
+        this.factsLoaded = false;
         return;
       case 'jump':
         if (depth < MAX_JUMPS) await enqueueEntries(tx, ws, a.journeyId, [{ profileId: pid, ...(r.state.trigger ? { event: { ...r.state.trigger } } : {}), depth: depth + 1 }], now);
@@ -416,15 +427,46 @@ export class PersonTurn {
     }
   }
 
-  private async persist(): Promise<void> {
+  private persist(): void {
     for (const r of this.runs) {
       if (!r.dirty) continue;
       const row = { ...r.row, state: toJson(r.state) };
-      if (r.isNew) {
-        await this.tx.insertInto('journey_runs').values(row).execute();
-        r.isNew = false;
-      } else {
-        await this.tx
+      (r.isNew ? this.writes.inserts : this.writes.updates).push(row);
+      r.isNew = false;
+    }
+  }
+}
+
+/**
+ * A chunk's run writes and inbox deletions, written together at the end of the chunk (people in a chunk are
+ * independent): a few statements per chunk instead of several per person.
+ */
+export class ChunkWrites {
+  inserts: JourneyRunsTable[] = [];
+  updates: JourneyRunsTable[] = [];
+  inboxIds: number[] = [];
+
+  async flush(tx: Tx, dialect: 'sqlite' | 'postgres'): Promise<void> {
+    const { inserts, updates, inboxIds } = this;
+    this.inserts = [];
+    this.updates = [];
+    this.inboxIds = [];
+    for (let i = 0; i < inserts.length; i += 200) await tx.insertInto('journey_runs').values(inserts.slice(i, i + 200)).execute();
+    if (dialect === 'postgres' && updates.length > 1) {
+      for (let i = 0; i < updates.length; i += 1000) {
+        const u = updates.slice(i, i + 1000);
+        const col = <K extends keyof JourneyRunsTable>(k: K) => u.map((r) => r[k]);
+        await sql`UPDATE journey_runs r SET version = v.version, status = v.status, node = v.node, wake_at = v.wake_at, updated_at = v.updated_at,
+            exit_reason = v.exit_reason, converted_at = v.converted_at, revenue_minor = v.revenue_minor, holdout = v.holdout, state = v.state::jsonb
+          FROM unnest(${col('workspace_id')}::text[], ${col('journey_id')}::text[], ${col('profile_id')}::text[], ${col('entry_id')}::text[], ${col('version')}::int[],
+            ${col('status')}::text[], ${col('node')}::text[], ${col('wake_at')}::int8[], ${col('updated_at')}::int8[], ${col('exit_reason')}::text[],
+            ${col('converted_at')}::int8[], ${col('revenue_minor')}::int8[], ${col('holdout')}::int[], ${col('state')}::text[])
+            AS v(ws, jid, pid, eid, version, status, node, wake_at, updated_at, exit_reason, converted_at, revenue_minor, holdout, state)
+          WHERE r.workspace_id = v.ws AND r.journey_id = v.jid AND r.profile_id = v.pid AND r.entry_id = v.eid`.execute(tx);
+      }
+    } else {
+      for (const row of updates) {
+        await tx
           .updateTable('journey_runs')
           .set({ version: row.version, status: row.status, node: row.node, wake_at: row.wake_at, updated_at: row.updated_at, exit_reason: row.exit_reason, converted_at: row.converted_at, revenue_minor: row.revenue_minor, holdout: row.holdout, state: row.state })
           .where('workspace_id', '=', row.workspace_id)
@@ -434,6 +476,7 @@ export class PersonTurn {
           .execute();
       }
     }
+    for (let i = 0; i < inboxIds.length; i += 500) await tx.deleteFrom('journey_inbox').where('id', 'in', inboxIds.slice(i, i + 500)).execute();
   }
 }
 

@@ -10,7 +10,9 @@ import type { Store } from '../store/db.ts';
 import { BroadcastRunner } from './broadcasts.ts';
 import { JourneyCatalog } from './catalog.ts';
 import { routeSegmentChanges } from './inbox.ts';
-import { PersonTurn, type RoundTally, type WorkspaceInfo, flushStats, newTally, prefetch } from './runner.ts';
+import { ChunkWrites, PersonTurn, type RoundTally, type WorkspaceInfo, flushStats, needsFacts, needsOf, newTally, prefetch } from './runner.ts';
+import { loadFacts } from '../segments/load.ts';
+import { factNeeds } from '../segments/deps.ts';
 import { sweepEntries } from './sweep.ts';
 
 export interface JourneyOptions {
@@ -29,6 +31,7 @@ type Person = { ws: string; pid: string };
 
 export class JourneyService {
   readonly catalog: JourneyCatalog;
+  readonly dialect: 'sqlite' | 'postgres';
   readonly broadcasts: BroadcastRunner;
   private readonly clock: Clock;
   private timer: NodeJS.Timeout | null = null;
@@ -46,6 +49,7 @@ export class JourneyService {
     readonly opts: JourneyOptions = {},
   ) {
     this.clock = opts.clock ?? Date.now;
+    this.dialect = store.dialect;
     this.catalog = new JourneyCatalog(store, this.clock, (ws) => messaging.settings.topics(ws));
     this.broadcasts = new BroadcastRunner(store, messaging, this.catalog, this.clock, opts.log);
     // Membership changes reach the inbox in the segment engine's own transaction.
@@ -223,9 +227,12 @@ export class JourneyService {
       }
       const byWs = new Map<string, string[]>();
       for (const p of mine) byWs.set(p.ws, [...(byWs.get(p.ws) ?? []), p.pid]);
+      const writes = new ChunkWrites();
       for (const [ws, pids] of byWs) {
         const pre = await prefetch(tx, ws, pids, now);
-        for (const pid of pids) if (await new PersonTurn(this, tx, ws, pid, now, local, info.get(ws)!).run(pre.get(pid)!)) acted++;
+        await this.prefetchFacts(tx, ws, pre);
+        for (const pid of pids) if (await new PersonTurn(this, tx, ws, pid, now, local, info.get(ws)!, writes).run(pre.get(pid)!)) acted++;
+        await writes.flush(tx, this.store.dialect);
       }
     });
     // Counted only once the transaction committed (a retried batch must not count twice).
@@ -234,6 +241,39 @@ export class JourneyService {
     tally.inputs += local.inputs;
     for (const [k, v] of local.stats) tally.stats.set(k, (tally.stats.get(k) ?? 0) + v);
     return acted;
+  }
+
+  /**
+   * Facts for everyone in the chunk whose turn may ask a question about them (a run in, or an input for, a journey
+   * with conditions), in one load for the chunk instead of one per person.
+   */
+  private async prefetchFacts(tx: Parameters<typeof loadFacts>[0], ws: string, pre: Awaited<ReturnType<typeof prefetch>>): Promise<void> {
+    const live = (await this.catalog.liveJourneys(ws, tx)).filter((j) => needsFacts(j.definition));
+    const defs = new Set(live.map((j) => j.definition));
+    const who: string[] = [];
+    for (const [pid, p] of pre) {
+      if (!p.profile || p.profile.canonical_id !== pid) continue;
+      const runDefs = [];
+      for (const r of p.runs) {
+        if (r.status !== 'active' && r.status !== 'waiting') continue;
+        const d = await this.catalog.version(ws, r.journey_id, r.version, tx);
+        if (needsFacts(d)) runDefs.push(d);
+      }
+      if (runDefs.length || (p.inbox.length && live.length)) {
+        who.push(pid);
+        runDefs.forEach((d) => defs.add(d));
+      }
+    }
+    if (!who.length) return;
+    const needs = factNeeds([]);
+    for (const d of defs) {
+      const n = needsOf(d);
+      if (n.events === 'all') needs.events = 'all';
+      else if (needs.events !== 'all') n.events.forEach((e) => (needs.events as Set<string>).add(e));
+      needs.context ||= n.context;
+    }
+    const facts = await loadFacts(tx, ws, who, needs);
+    for (const pid of who) pre.get(pid)!.facts = facts.get(pid) ?? null;
   }
 
   private async failed(p: Person, now: number, err: unknown): Promise<void> {
