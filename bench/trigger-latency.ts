@@ -213,7 +213,9 @@ async function runBackend(backend: Backend, opts: TriggerLatencyOptions, sender:
     const ack: number[] = [];
     for (let i = 0; i < r.sent.length; i++) if (r.status[i] === 200) ack.push(r.ack[i]! - r.sent[i]!);
 
-    // Stages: send → outbox row written by the journey worker (created_at), outbox row → sink.
+    // Stages: the outbox row's created_at is the `now` of the journey round that queued the email (taken when that round
+    // started): send → that round's start (identity + waiting for the journey worker), then → the sink (the rest of the
+    // journey round, its commit, and the messaging worker: arbiter, render, SMTP).
     const msgs = await rt.store.db.selectFrom('messages').select(['created_at', 'context', 'status']).where('workspace_id', '=', WS).where('source', '=', `journey:${j.id}`).execute();
     const toOutbox: number[] = [];
     const outboxToSink: number[] = [];
@@ -294,8 +296,8 @@ export async function benchTriggerLatency(opts: TriggerLatencyOptions): Promise<
     row('Omnia event-loop delay p99 / max', (r) => `${fmtMs(r.stall.p99)} / ${fmtMs(r.stall.max)}`),
     row('sender max lag behind schedule', (r) => fmtMs(r.senderLagMs)),
     row('last email after the last send', (r) => `${r.drainS.toFixed(1)} s`),
-    row('diagnostics: send → outbox row (identity + journey) p50 / p99', (r) => d2(r.toOutbox)),
-    row('             outbox row → SMTP (messaging) p50 / p99', (r) => d2(r.outboxToSink)),
+    row('diagnostics: send → start of the journey round that queued it p50 / p99', (r) => d2(r.toOutbox)),
+    row('             that round start → SMTP (journey tx + messaging) p50 / p99', (r) => d2(r.outboxToSink)),
     row('  identity batches: n, events p50, ms p50 / p99', (r) => rounds(r.identity)),
     row('  journey rounds: n, people p50, ms p50 / p99', (r) => rounds(r.journeys)),
     row('  messaging rounds: n, messages p50, ms p50 / p99', (r) => rounds(r.messaging)),

@@ -130,6 +130,7 @@ export async function journeyPreCheck(tx: Tx, ws: string, profileId: string, row
 
 /** Exits that make a run's still-pending messages moot (a goal reached, an exit rule, a purchase, an archive). */
 const CANCELLING_EXITS = /^(goal|goal_after_window|exit_rule:\d+|purchased_promoted|archived|merged)$/;
+export const cancelsPending = (reason: string) => CANCELLING_EXITS.test(reason);
 
 /** Cancels the pending messages of one journey entry when it ends early; returns how many. */
 export async function cancelEntryMessages(tx: Tx, ws: string, profileId: string, journeyId: string, journeyName: string, entryId: string, reason: string, now: number): Promise<number> {

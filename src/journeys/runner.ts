@@ -4,7 +4,7 @@
 // transaction, so a crash at any point either keeps all of it or none, and the retry repeats nothing.
 import { createHash } from 'node:crypto';
 import { type Kysely, type Transaction, sql } from 'kysely';
-import { type EnqueueInput, enqueueMessage, logDecision } from '../messaging/outbox.ts';
+import { type EnqueueInput, enqueueRows, logDecision, messageRow } from '../messaging/outbox.ts';
 import type { MessagingService } from '../messaging/service.ts';
 import { enqueueSegmentWork } from '../segments/engine.ts';
 import { evaluate } from '../segments/evaluate.ts';
@@ -14,11 +14,11 @@ import { type FactNeeds, dependencies, factNeeds } from '../segments/deps.ts';
 import type { Condition } from '../segments/definition.ts';
 import { newId } from '../store/ids.ts';
 import { fromJson, toJson } from '../store/json.ts';
-import type { DB, JourneyRunsTable } from '../store/types.ts';
+import type { DB, JourneyRunsTable, MessagesTable } from '../store/types.ts';
 import { type JourneyCatalog, type LiveJourney, PURCHASE_EVENTS } from './catalog.ts';
 import type { JourneyDefinition } from './definition.ts';
 import { type InboxEvent, type InboxPayload, enqueueEntries, mergeJourneyRuns } from './inbox.ts';
-import { cancelEntryMessages, cancelPromotions, overlap, productsOf, recentPurchaseOf, resolvePromotes } from './promotions.ts';
+import { cancelEntryMessages, cancelPromotions, cancelsPending, overlap, productsOf, recentPurchaseOf, resolvePromotes } from './promotions.ts';
 import { type Facts, type JourneyAction, type JourneyEvent, type JourneyInput, type JourneyState, type StepResult, advance, eventMatches, mayEnter } from './step.ts';
 
 type Tx = Transaction<DB> | Kysely<DB>;
@@ -253,6 +253,7 @@ export class PersonTurn {
 
   /** A purchase: pending promotions of what was bought are cancelled, and runs promoting it end. */
   private async purchased(e: InboxEvent): Promise<void> {
+    await this.writes.flushMessages(this.tx);
     await cancelPromotions(this.tx, this.ws, [this.pid], e, this.now);
     const bought = productsOf(e.properties);
     for (const r of this.activeRuns()) {
@@ -262,6 +263,7 @@ export class PersonTurn {
       delete r.state.waitingUntil;
       delete r.state.waitingFor;
       this.sync(r);
+      await this.writes.flushMessages(this.tx);
       await cancelEntryMessages(this.tx, this.ws, this.pid, r.row.journey_id, r.def.name, r.state.entryId, 'purchased_promoted', this.now);
     }
   }
@@ -388,7 +390,10 @@ export class PersonTurn {
         return;
       case 'exit':
         if (a.reason === 'holdout') r.row.holdout = 1;
-        await cancelEntryMessages(tx, ws, pid, r.row.journey_id, r.def.name, r.state.entryId, a.reason, now);
+        if (cancelsPending(a.reason)) {
+          await this.writes.flushMessages(tx);
+          await cancelEntryMessages(tx, ws, pid, r.row.journey_id, r.def.name, r.state.entryId, a.reason, now);
+        }
         return;
       case 'schedule':
         return;
@@ -415,16 +420,14 @@ export class PersonTurn {
         ...(promotes ? { promotes } : {}),
       },
     };
-    const made = await enqueueMessage(tx, input, now);
-    if (!made.created) return; // replayed step: the message exists already (and was handled)
-    this.tally.sends++;
-    if (promotes) {
-      const why = await recentPurchaseOf(tx, ws, [pid], promotes, now);
-      if (why) {
-        await tx.updateTable('messages').set({ status: 'cancelled', error: why, updated_at: now }).where('workspace_id', '=', ws).where('id', '=', made.id).execute();
-        await logDecision(tx, ws, { messageId: made.id, profileId: pid, action: 'skip', code: 'purchased', reason: `cancelled: ${why}; journey ${r.def.name} no longer promotes it` }, now);
-      }
+    // Written with the chunk (one insert for many); a replayed step finds its message already there and adds nothing.
+    const why = promotes ? await recentPurchaseOf(tx, ws, [pid], promotes, now) : null;
+    const row = messageRow(input, now, why ? 'cancelled' : 'queued', why);
+    if (why) {
+      const exists = await tx.selectFrom('messages').select('id').where('workspace_id', '=', ws).where('id', '=', row.id).executeTakeFirst();
+      if (!exists) await logDecision(tx, ws, { messageId: row.id, profileId: pid, action: 'skip', code: 'purchased', reason: `cancelled: ${why}; journey ${r.def.name} no longer promotes it` }, now);
     }
+    this.writes.messages.push(row);
   }
 
   private persist(): void {
@@ -445,8 +448,19 @@ export class ChunkWrites {
   inserts: JourneyRunsTable[] = [];
   updates: JourneyRunsTable[] = [];
   inboxIds: number[] = [];
+  messages: MessagesTable[] = [];
+  /** messages this chunk's writes created (replays of steps whose message exists add none) */
+  created = 0;
+
+  /** The outbox rows so far (before anything reads the person's messages: a cancellation must see them). */
+  async flushMessages(tx: Tx): Promise<void> {
+    const messages = this.messages;
+    this.messages = [];
+    if (messages.length) this.created += (await enqueueRows(tx, messages)).size;
+  }
 
   async flush(tx: Tx, dialect: 'sqlite' | 'postgres'): Promise<void> {
+    await this.flushMessages(tx);
     const { inserts, updates, inboxIds } = this;
     this.inserts = [];
     this.updates = [];

@@ -204,6 +204,7 @@ export class JourneyService {
       }));
     } else for (const c of chunks) await runChunk(c);
     this.transitions += tally.transitions;
+    await this.refreshStats(acted);
     if (tally.stats.size) await flushStats(this.store.db, tally.stats).catch((e) => this.opts.log?.('journey node counters not written', e));
     if (tally.sends) this.messaging.wake();
     return acted;
@@ -234,6 +235,7 @@ export class JourneyService {
         for (const pid of pids) if (await new PersonTurn(this, tx, ws, pid, now, local, info.get(ws)!, writes).run(pre.get(pid)!)) acted++;
         await writes.flush(tx, this.store.dialect);
       }
+      local.sends += writes.created;
     });
     // Counted only once the transaction committed (a retried batch must not count twice).
     tally.transitions += local.transitions;
@@ -274,6 +276,24 @@ export class JourneyService {
     }
     const facts = await loadFacts(tx, ws, who, needs);
     for (const pid of who) pre.get(pid)!.facts = facts.get(pid) ?? null;
+  }
+
+  private sinceAnalyze = 0;
+  private lastAnalyze = 0;
+
+  /**
+   * PostgreSQL plans the batched run updates by table statistics; a journey that fills journey_runs quickly (a big
+   * entry wave) outruns autovacuum's ANALYZE and the plan turns into scans. Refresh them now and then when this
+   * worker has done a lot since (sampled, cheap).
+   */
+  private async refreshStats(acted: number): Promise<void> {
+    if (this.store.dialect !== 'postgres') return;
+    this.sinceAnalyze += acted;
+    const t = Date.now();
+    if (this.sinceAnalyze < 2000 || t - this.lastAnalyze < 30_000) return;
+    this.sinceAnalyze = 0;
+    this.lastAnalyze = t;
+    await sql`ANALYZE journey_runs, journey_inbox`.execute(this.store.db).catch((e) => this.opts.log?.('journeys: ANALYZE failed', e));
   }
 
   private async failed(p: Person, now: number, err: unknown): Promise<void> {

@@ -55,44 +55,55 @@ export interface EnqueueInput {
   notBefore?: number | null;
 }
 
+/** The outbox row of a new message (status queued unless given). */
+export function messageRow(m: EnqueueInput, now: number, status: MessagesTable['status'] = 'queued', error: string | null = null): MessagesTable {
+  return {
+    workspace_id: m.workspaceId,
+    id: messageIdFor(m.workspaceId, m.source, m.step, m.profileId),
+    profile_id: m.profileId,
+    source: m.source,
+    requested_channel: m.channel,
+    channel: null,
+    templates: toJson(m.templates),
+    template_id: null,
+    template_version: null,
+    topic: m.topic,
+    transactional: m.transactional ? 1 : 0,
+    priority: m.priority,
+    context: toJson(m.context),
+    status,
+    excluded: toJson([]),
+    to_address: null,
+    attempts: 0,
+    next_attempt_at: Math.max(now, m.notBefore ?? 0),
+    not_before: m.notBefore ?? null,
+    provider_id: null,
+    error,
+    created_at: now,
+    updated_at: now,
+    sent_at: null,
+    delivered_at: null,
+    seen_at: null,
+    dismissed_at: null,
+    onsite: null,
+  };
+}
+
 /** Inserts the message unless it exists; returns its id and whether this call created it. */
 export async function enqueueMessage(tx: Tx, m: EnqueueInput, now: number): Promise<{ id: string; created: boolean }> {
-  const id = messageIdFor(m.workspaceId, m.source, m.step, m.profileId);
-  const res = await tx
-    .insertInto('messages')
-    .values({
-      workspace_id: m.workspaceId,
-      id,
-      profile_id: m.profileId,
-      source: m.source,
-      requested_channel: m.channel,
-      channel: null,
-      templates: toJson(m.templates),
-      template_id: null,
-      template_version: null,
-      topic: m.topic,
-      transactional: m.transactional ? 1 : 0,
-      priority: m.priority,
-      context: toJson(m.context),
-      status: 'queued',
-      excluded: toJson([]),
-      to_address: null,
-      attempts: 0,
-      next_attempt_at: Math.max(now, m.notBefore ?? 0),
-      not_before: m.notBefore ?? null,
-      provider_id: null,
-      error: null,
-      created_at: now,
-      updated_at: now,
-      sent_at: null,
-      delivered_at: null,
-      seen_at: null,
-      dismissed_at: null,
-      onsite: null,
-    })
-    .onConflict((oc) => oc.columns(['workspace_id', 'id']).doNothing())
-    .executeTakeFirst();
-  return { id, created: Number(res.numInsertedOrUpdatedRows ?? 0) > 0 };
+  const row = messageRow(m, now);
+  const res = await tx.insertInto('messages').values(row).onConflict((oc) => oc.columns(['workspace_id', 'id']).doNothing()).executeTakeFirst();
+  return { id: row.id, created: Number(res.numInsertedOrUpdatedRows ?? 0) > 0 };
+}
+
+/** Many messages at once (a journey worker's chunk); returns the ids this call created (existing ones are kept). */
+export async function enqueueRows(tx: Tx, rows: MessagesTable[]): Promise<Set<string>> {
+  const created = new Set<string>();
+  for (let i = 0; i < rows.length; i += 100) {
+    const r = await tx.insertInto('messages').values(rows.slice(i, i + 100)).onConflict((oc) => oc.columns(['workspace_id', 'id']).doNothing()).returning('id').execute();
+    for (const x of r) created.add(x.id);
+  }
+  return created;
 }
 
 /** Messages due now (oldest due first), at most `limit`. */
