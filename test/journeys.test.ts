@@ -280,6 +280,49 @@ describe.each(BACKENDS)('journeys (%s)', (backend) => {
     expect((await o.api('POST', `/api/journeys/${j.id}/entries`, { people: [{ userId: 'eve' }] })).status).toBe(409);
   });
 
+  it('conversions count after a run ends; a paused journey still lets people leave on the goal; archive cancels what is pending; erasure removes runs', async () => {
+    const def = (name: string, nodes: Record<string, unknown>, start: string) => ({ name, topic: 'marketing', priority: 20, entry: { kind: 'api' }, reentry: { policy: 'always' }, goal: { event: 'Order Completed', withinDays: 7 }, start, nodes });
+    const quick = await ok('POST', '/api/journeys', def('Quick', { hi: { kind: 'send', channel: 'email', templates: { email: tpl.crossSell }, next: 'done' }, done: { kind: 'exit' } }, 'hi'), 201);
+    const slow = await ok('POST', '/api/journeys', def('Slow', { wait: { kind: 'delay', duration: { amount: 2, unit: 'days' }, next: 'hi' }, hi: { kind: 'send', channel: 'email', templates: { email: tpl.review }, next: 'done' }, done: { kind: 'exit' } }, 'wait'), 201);
+    await publish(quick.id);
+    await publish(slow.id);
+    const gus = await identify('gus', { email: 'gus@example.com', consent: { email: 'subscribed' } });
+    await identify('hal', { email: 'hal@example.com', consent: { email: 'subscribed' } });
+    await ok('POST', `/api/journeys/${quick.id}/entries`, { people: [{ userId: 'gus' }] }, 202);
+    await ok('POST', `/api/journeys/${slow.id}/entries`, { people: [{ userId: 'hal' }] }, 202);
+    await o.settle();
+    expect((await ok('GET', `/api/journeys/${quick.id}/metrics`)).exited).toEqual({ exit_node: 1 });
+    // Gus buys two days after his journey ended: still its conversion (within the 7-day goal window).
+    await advance(2 * 24 * HOUR - HOUR);
+    await ok('POST', `/api/journeys/${slow.id}/pause`);
+    await track({ userId: 'gus' }, 'Order Completed', { order_id: 'g-1', revenue: 40, currency: 'GBP' });
+    let m = await ok('GET', `/api/journeys/${quick.id}/metrics`);
+    expect(m.treatment).toMatchObject({ people: 1, converted: 1, revenueMinor: 4000 });
+    // Hal buys while Slow is paused: he leaves on the goal and never gets its email after the resume.
+    await track({ userId: 'hal' }, 'Order Completed', { order_id: 'h-1', revenue: 10, currency: 'GBP' });
+    await ok('POST', `/api/journeys/${slow.id}/resume`);
+    await advance(3 * 24 * HOUR);
+    expect((await mailsTo('hal@example.com')).filter((x) => x.subject === 'How was it?')).toHaveLength(0);
+    m = await ok('GET', `/api/journeys/${slow.id}/metrics`);
+    expect(m).toMatchObject({ converted: 1, exited: { goal: 1 } });
+    // A message held by the cap when its journey is archived is cancelled, with the reason logged.
+    await ok('PUT', '/api/messaging/policy', { caps: [{ scope: 'all', period: 'day', max: 1 }], quietHours: [] });
+    await ok('POST', `/api/journeys/${quick.id}/entries`, { people: [{ userId: 'gus' }] }, 202);
+    await o.settle();
+    await ok('POST', `/api/journeys/${quick.id}/entries`, { people: [{ userId: 'gus' }] }, 202);
+    await o.settle();
+    const held = ((await ok('GET', `/api/profiles/${gus}/messages`)).messages as { id: string; status: string; source: string }[]).find((x) => x.source === `journey:${quick.id}` && x.status === 'deferred');
+    expect(held).toBeDefined();
+    await ok('POST', `/api/journeys/${quick.id}/archive`);
+    const log = (await ok('GET', `/api/messages/${held!.id}`)) as { status: string; decisions: { code: string | null; reason: string }[] };
+    expect(log.status).toBe('cancelled');
+    expect(log.decisions.at(-1)!.reason).toMatch(/archived/);
+    await ok('PUT', '/api/messaging/policy', { caps: [], quietHours: [] });
+    // Erasure removes the person's runs (their state holds the triggering event's properties).
+    expect((await o.api('DELETE', `/api/profiles/${gus}`)).status).toBeLessThan(300);
+    expect(await o.rt.store.db.selectFrom('journey_runs').select('entry_id').where('profile_id', '=', gus).execute()).toHaveLength(0);
+  });
+
   it('bad input: invalid graphs are refused naming the node; nothing is saved or published', async () => {
     const count = async () => (await ok('GET', '/api/journeys')).journeys.length;
     const n0 = await count();
