@@ -198,6 +198,10 @@ export class JourneyService {
       }
     };
     if (pg) {
+      // Several worker processes see the same due list: each starts at a random chunk, so they mostly claim different
+      // people instead of queueing on the same try-locks.
+      const shift = Math.floor(Math.random() * chunks.length);
+      chunks.push(...chunks.splice(0, shift));
       let next = 0;
       await Promise.all(Array.from({ length: Math.min(3, chunks.length) }, async () => {
         while (next < chunks.length) await runChunk(chunks[next++]!);
