@@ -17,15 +17,17 @@ import { benchArbiter } from './arbiter.ts';
 import { benchSendEmail } from './send-email.ts';
 import { benchSendOutbox } from './send-outbox.ts';
 import { benchJourneyThroughput } from './journey-throughput.ts';
+import { benchTriggerLatency } from './trigger-latency.ts';
+import { benchBroadcast } from './broadcast.ts';
 
 const USAGE = `usage: npm run bench -- ingest-batch|ingest-single|import|all [options]
        npm run bench -- segment-latency|segment-timers|segment-recompute|segment-webhook|segments [options]
        npm run bench -- render|arbiter|send-email|messaging [options]
-       npm run bench -- journey-throughput|journeys [options]
+       npm run bench -- journey-throughput|trigger-latency|broadcast|journeys [options]
 
   all = ingest-batch, ingest-single, import; segments = segment-latency, segment-timers, segment-recompute, segment-webhook
   messaging = render, arbiter, send-email
-  journeys = journey-throughput
+  journeys = journey-throughput, trigger-latency, broadcast
 
   --backend sqlite|postgres|both   store(s) to measure (default both)
   --duration N                     seconds per measured round of the HTTP benchmarks (default 5;
@@ -42,15 +44,18 @@ const USAGE = `usage: npm run bench -- ingest-batch|ingest-single|import|all [op
   send-email:        --messages N (default 50000: the adapter against nodemailer, and the whole pipeline from the
                      outbox on each --backend), --pool N (SMTP connections, default 5)
   journey-throughput: --people N (default 100000)
+  trigger-latency:   --rate N (Order Completed/s, default 1000 here), --batch N (default 20), --duration N (s, default 10),
+                     --warmup N (s, default 2)
+  broadcast:         --recipients N (default 200000), --pool N (SMTP connections, default 5)
 
 PostgreSQL: ${PG_ADMIN_URL} (override with OMNIA_BENCH_PG_URL); a fresh database is created and dropped per benchmark.`;
 
-const BENCHES = ['ingest-batch', 'ingest-single', 'import', 'segment-latency', 'segment-timers', 'segment-recompute', 'segment-webhook', 'render', 'arbiter', 'send-email', 'journey-throughput'] as const;
+const BENCHES = ['ingest-batch', 'ingest-single', 'import', 'segment-latency', 'segment-timers', 'segment-recompute', 'segment-webhook', 'render', 'arbiter', 'send-email', 'journey-throughput', 'trigger-latency', 'broadcast'] as const;
 const GROUPS: Record<string, BenchName[]> = {
   all: ['ingest-batch', 'ingest-single', 'import'],
   segments: ['segment-latency', 'segment-timers', 'segment-recompute', 'segment-webhook'],
   messaging: ['render', 'arbiter', 'send-email'],
-  journeys: ['journey-throughput'],
+  journeys: ['journey-throughput', 'trigger-latency', 'broadcast'],
 };
 type BenchName = (typeof BENCHES)[number];
 
@@ -65,7 +70,7 @@ async function main(argv: string[]): Promise<number> {
       connections: { type: 'string', default: '50' },
       'omnia-only': { type: 'boolean', default: false },
       'no-identity': { type: 'boolean', default: false },
-      rate: { type: 'string', default: '2000' },
+      rate: { type: 'string' },
       batch: { type: 'string', default: '20' },
       warmup: { type: 'string', default: '2' },
       timers: { type: 'string', default: '100000' },
@@ -76,6 +81,7 @@ async function main(argv: string[]): Promise<number> {
       messages: { type: 'string', default: '50000' },
       pool: { type: 'string', default: '5' },
       people: { type: 'string', default: '100000' },
+      recipients: { type: 'string', default: '200000' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -121,7 +127,7 @@ async function main(argv: string[]): Promise<number> {
         backends: opts.backends,
         durationS: num(values.duration ?? '10', '--duration', 1),
         warmupS: num(values.warmup, '--warmup', 0),
-        rate: num(values.rate, '--rate', 1),
+        rate: num(values.rate ?? '2000', '--rate', 1),
         batch: Math.round(num(values.batch, '--batch', 1)),
         pgAdminUrl: opts.pgAdminUrl,
       });
@@ -151,6 +157,17 @@ async function main(argv: string[]): Promise<number> {
       const pool = Math.round(num(values.pool, '--pool', 1));
       await benchSendEmail({ messages, rounds: opts.rounds, pool });
       out = await benchSendOutbox({ backends: opts.backends, messages, rounds: opts.rounds, pool, pgAdminUrl: opts.pgAdminUrl });
+    } else if (n === 'trigger-latency') {
+      out = await benchTriggerLatency({
+        backends: opts.backends,
+        durationS: num(values.duration ?? '10', '--duration', 1),
+        warmupS: num(values.warmup, '--warmup', 0),
+        rate: num(values.rate ?? '1000', '--rate', 1),
+        batch: Math.round(num(values.batch, '--batch', 1)),
+        pgAdminUrl: opts.pgAdminUrl,
+      });
+    } else if (n === 'broadcast') {
+      out = await benchBroadcast({ backends: opts.backends, recipients: Math.round(num(values.recipients, '--recipients', 2)), pool: Math.round(num(values.pool, '--pool', 1)), rounds: opts.rounds, pgAdminUrl: opts.pgAdminUrl });
     } else if (n === 'journey-throughput') {
       out = await benchJourneyThroughput({ backends: opts.backends, people: Math.round(num(values.people, '--people', 1)), pgAdminUrl: opts.pgAdminUrl });
     } else if (n === 'segment-webhook') {
