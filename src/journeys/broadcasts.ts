@@ -6,12 +6,12 @@ import { type Static, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Kysely, Transaction } from 'kysely';
 import { HttpError, notFound } from '../app/errors.ts';
-import { enqueueMessage } from '../messaging/outbox.ts';
+import { enqueueRows, messageRow } from '../messaging/outbox.ts';
 import type { MessagingService } from '../messaging/service.ts';
 import type { Store } from '../store/db.ts';
 import { newId } from '../store/ids.ts';
 import { fromJson, toJson } from '../store/json.ts';
-import type { BroadcastsTable, DB } from '../store/types.ts';
+import type { BroadcastsTable, DB, MessagesTable } from '../store/types.ts';
 import { type VariantStats, type WinnerMetric, assignVariant, checkVariantPlan, pickWinner, sendTime } from './broadcast-plan.ts';
 import type { JourneyCatalog } from './catalog.ts';
 import { PURCHASE_EVENTS } from './catalog.ts';
@@ -49,6 +49,9 @@ interface Pre {
   topics: { id: string; transactional: boolean }[];
   stats?: VariantStats[];
 }
+
+/** A tick keeps taking pages for this long (the sweep runs about once a second). */
+const TICK_BUDGET_MS = 500;
 
 /** Recipients taken per transaction. */
 const PAGE = 2000;
@@ -174,7 +177,7 @@ export class BroadcastRunner {
     };
   }
 
-  /** Runs due broadcast work, one page per broadcast per call; returns pages done. */
+  /** Runs due broadcast work (pages while the time budget lasts); returns pages done. */
   async tick(now: number): Promise<number> {
     const due = await this.store.db
       .selectFrom('broadcasts')
@@ -183,27 +186,41 @@ export class BroadcastRunner {
       .limit(20)
       .execute();
     let n = 0;
+    const budget = Date.now() + TICK_BUDGET_MS;
     for (const d of due) {
-      try {
-        // Settings are read before the transaction (SQLite has one connection: no store reads from inside it).
-        const pre: Pre = { policy: await this.messaging.settings.policy(d.workspace_id), topics: await this.messaging.settings.topics(d.workspace_id) };
-        if (d.status === 'testing') {
-          const b = fromJson<BroadcastInput>(d.definition);
-          if (now < Number(d.test_started_at) + b.abTest!.afterMinutes * 60_000) continue;
-          pre.stats = await this.stats(d.workspace_id, d as BroadcastsTable);
-        }
-        n += await this.store.db.transaction().execute(async (tx) => {
-          // One process at a time advances broadcasts (the row lock is held until this page commits).
-          await tx.updateTable('locks').set({ at: now }).where('name', '=', 'journeys').execute();
-          const r = await tx.selectFrom('broadcasts').selectAll().where('workspace_id', '=', d.workspace_id).where('id', '=', d.id).executeTakeFirst();
-          return r ? this.advance(tx, r, now, pre) : 0;
-        });
-      } catch (e) {
-        this.log?.(`broadcast ${d.workspace_id}/${d.id} failed; will retry`, e);
+      // A broadcast takes page after page while the tick's time budget lasts (each page its own transaction).
+      while (Date.now() < budget) {
+        const did = await this.page(d.workspace_id, d.id, now);
+        n += did;
+        if (!did) break;
       }
     }
     if (n) this.messaging.wake();
     return n;
+  }
+
+  /** One step of one broadcast (a status change or a page of recipients); 0 when there is nothing to do now. */
+  private async page(ws: string, id: string, now: number): Promise<number> {
+    try {
+      const d = await this.store.db.selectFrom('broadcasts').selectAll().where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst();
+      if (!d || !['scheduled', 'sending', 'winner', 'testing'].includes(d.status)) return 0;
+      // Settings are read before the transaction (SQLite has one connection: no store reads from inside it).
+      const pre: Pre = { policy: await this.messaging.settings.policy(ws), topics: await this.messaging.settings.topics(ws) };
+      if (d.status === 'testing') {
+        const b = fromJson<BroadcastInput>(d.definition);
+        if (now < Number(d.test_started_at) + b.abTest!.afterMinutes * 60_000) return 0;
+        pre.stats = await this.stats(ws, d);
+      }
+      return await this.store.db.transaction().execute(async (tx) => {
+        // One process at a time advances broadcasts (the row lock is held until this page commits).
+        await tx.updateTable('locks').set({ at: now }).where('name', '=', 'journeys').execute();
+        const r = await tx.selectFrom('broadcasts').selectAll().where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst();
+        return r ? this.advance(tx, r, now, pre) : 0;
+      });
+    } catch (e) {
+      this.log?.(`broadcast ${ws}/${id} failed; will retry`, e);
+      return 0;
+    }
   }
 
   private async advance(tx: Tx, r: BroadcastsTable, now: number, pre: Pre): Promise<number> {
@@ -238,6 +255,7 @@ export class BroadcastRunner {
     let k = Number(r.recipients);
     const start = Number(r.send_at ?? now);
     const variants = new Map(b.variants.map((v) => [v.id, v]));
+    const rows: MessagesTable[] = [];
     for (const p of page) {
       const variant = rest ? r.winner! : p.variant;
       if (!variant) continue;
@@ -245,8 +263,7 @@ export class BroadcastRunner {
       if (b.throttlePerMinute) at = Math.max(at, start + Math.floor(k / b.throttlePerMinute) * 60_000);
       k++;
       const v = variants.get(variant)!;
-      const made = await enqueueMessage(
-        tx,
+      const row = messageRow(
         {
           workspaceId: ws,
           profileId: p.profileId,
@@ -262,10 +279,13 @@ export class BroadcastRunner {
         },
         now,
       );
-      p.messageId = made.id;
+      rows.push(row);
+      p.messageId = row.id;
       p.variant = variant;
       p.at = at;
     }
+    // One insert per 100 messages (a message that exists already — a page replayed after a crash — is kept).
+    await enqueueRows(tx, rows);
     if (rest) {
       for (const p of page) await tx.updateTable('broadcast_recipients').set({ variant: p.variant, message_id: p.messageId ?? null }).where('workspace_id', '=', ws).where('broadcast_id', '=', r.id).where('profile_id', '=', p.profileId).execute();
     } else {

@@ -143,14 +143,8 @@ export class JourneyService {
 
   /** The people with work now: inbox inputs (oldest first), then due timers of active journeys. */
   private async duePeople(now: number, limit: number): Promise<Person[]> {
-    const inbox = await this.store.db
-      .selectFrom('journey_inbox')
-      .select(['workspace_id', 'profile_id', (eb) => eb.fn.min('id').as('first')])
-      .where('not_before', '<=', now)
-      .groupBy(['workspace_id', 'profile_id'])
-      .orderBy('first')
-      .limit(limit)
-      .execute();
+    // The oldest inputs by id (the primary key's order: no sort of the whole inbox, however long the backlog).
+    const inbox = await this.store.db.selectFrom('journey_inbox').select(['workspace_id', 'profile_id']).where('not_before', '<=', now).orderBy('id').limit(limit * 2).execute();
     const timers = await this.store.db
       .selectFrom('journey_runs as r')
       .innerJoin('journeys as j', (j) => j.onRef('j.workspace_id', '=', 'r.workspace_id').onRef('j.id', '=', 'r.journey_id'))
@@ -244,6 +238,7 @@ export class JourneyService {
     // Counted only once the transaction committed (a retried batch must not count twice).
     tally.transitions += local.transitions;
     tally.sends += local.sends;
+    if (local.sends) this.messaging.wake(); // each chunk's messages go out as soon as it commits
     tally.inputs += local.inputs;
     for (const [k, v] of local.stats) tally.stats.set(k, (tally.stats.get(k) ?? 0) + v);
     return acted;
