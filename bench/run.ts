@@ -46,7 +46,8 @@ const USAGE = `usage: npm run bench -- ingest-batch|ingest-single|import|all [op
   journey-throughput: --people N (default 100000)
   trigger-latency:   --rate N (Order Completed/s, default 1000 here), --batch N (default 20), --duration N (s, default 10),
                      --warmup N (s, default 2)
-  broadcast:         --recipients N (default 200000), --pool N (SMTP connections, default 5)
+  broadcast:         --recipients N (default 200000), --pool N (SMTP connections, default 5); a 200k round takes
+                     15 min per backend here: use --rounds 1
 
 PostgreSQL: ${PG_ADMIN_URL} (override with OMNIA_BENCH_PG_URL); a fresh database is created and dropped per benchmark.`;
 
