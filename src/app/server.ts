@@ -18,6 +18,7 @@ import { requireAdminKey } from './auth.ts';
 import { installErrorHandler } from './errors.ts';
 import type { Runtime } from './runtime.ts';
 import { dashboardPage } from './dashboard.ts';
+import { dashboardStatic } from './dashboard-static.ts';
 
 export interface ServerOptions {
   logLevel?: string;
@@ -83,7 +84,8 @@ export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promis
     );
     app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     await app.register(swaggerUi, { routePrefix: '/api/docs' });
-    app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(dashboardPage()));
+    // The dashboard (dashboard/dist) at / and its client routes; the landing page when it has not been built.
+    await app.register(dashboardStatic, { store: rt.store, fallback: dashboardPage });
   }
   return app;
 }
