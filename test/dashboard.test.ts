@@ -3,88 +3,32 @@
 // a journey on the canvas (publish, a dangling edge shown on its node, test mode), a template preview at phone width,
 // the phone layout, a viewer's read-only UI (and the API's 403), and session expiry. Screenshots of each main screen
 // at desktop (1280×800) and phone (390×844) widths go to a temporary folder whose path is printed.
-import fs from 'node:fs';
-import path from 'node:path';
-import { type Browser, type BrowserContext, type Locator, type Page, chromium } from 'playwright-core';
+import { type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDashboard, dashboardSizes, dashboardStale } from '../dashboard/build.mjs';
+import { dashboardSizes } from '../dashboard/build.mjs';
 import { type TestOmnia, startTestOmnia, tempDir } from './helpers.ts';
+import { DESKTOP, PHONE, type TestBrowser, until, expectHeading, navTo, openBrowser } from './support/browser.ts';
 import { type TestSmtpServer, startSmtpServer } from './support/smtp-server.ts';
 import Fastify from 'fastify';
 import { dashboardStatic } from '../src/app/dashboard-static.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const T = 120_000;
 const OWNER = { name: 'Olivia Owner', email: 'olivia@candle.example', password: 'owner-password-1' };
 const VIEWER = { email: 'victor@candle.example', password: 'viewer-password-1' };
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
-
-declare global {
-  interface Window {
-    __cls: number;
-  }
-}
 
 describe('dashboard (sqlite, Chromium)', () => {
   let o: TestOmnia;
-  let browser: Browser;
   let ctx: BrowserContext;
   let page: Page;
   let smtp: TestSmtpServer;
-  const contexts: BrowserContext[] = [];
-  const shots = tempDir('omnia-dashboard-shots-');
-  const problems: string[] = [];
+  let tb: TestBrowser;
   const ids = { ann: '', dee: '', emailTpl: '', smsTpl: '', segment: '', journey: '', merge: '', broadcast: '' };
-
-  /** Screenshots of the current screen at desktop and phone widths (the viewport goes back to desktop). */
-  const shoot = async (name: string, opts: { full?: boolean; p?: Page } = {}) => {
-    const p = opts.p ?? page;
-    for (const [label, size] of [['desktop', DESKTOP], ['phone', PHONE]] as const) {
-      await p.setViewportSize(size);
-      await p.waitForTimeout(450);
-      const file = path.join(shots, `${name}-${label}.png`);
-      await p.screenshot({ path: file, fullPage: opts.full ?? false });
-      console.log(`screenshot: ${file}`);
-    }
-    await p.setViewportSize(DESKTOP);
-  };
-
-  const newPage = async () => {
-    const c = await browser.newContext({ viewport: DESKTOP });
-    contexts.push(c);
-    // Cumulative layout shift, to check that async content does not move the page.
-    await c.addInitScript(() => {
-      window.__cls = 0;
-      new PerformanceObserver((l) => {
-        for (const e of l.getEntries() as (PerformanceEntry & { value: number; hadRecentInput: boolean })[]) if (!e.hadRecentInput) window.__cls += e.value;
-      }).observe({ type: 'layout-shift', buffered: true });
-    });
-    const p = await c.newPage();
-    p.setDefaultTimeout(20_000);
-    p.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    p.on('console', (m) => {
-      // 401/403/404 answers are expected in places (signed-out probe, viewer writes, wrong password).
-      // Sandboxed previews (email HTML) may not run scripts: Chromium says so, as it should.
-      if (m.type() === 'error' && !/status of 40[0134]/.test(m.text()) && !/Blocked script execution in 'about:srcdoc'/.test(m.text())) problems.push(`console: ${m.text()}`);
-    });
-    return { c, p };
-  };
-
-  const nav = (p: Page, label: string) => p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
-  const heading = (p: Page, name: string | RegExp) => expect(p.getByRole('heading', { level: 1, name })).toBeVisibleSoon();
+  const shoot = (name: string, opts: { full?: boolean; p?: Page } = {}) => tb.shoot(opts.p ?? page, name, opts);
+  const newPage = () => tb.newPage();
+  const nav = navTo;
+  const heading = expectHeading;
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}: the dashboard tests need Debian's chromium package`);
-    const stale = dashboardStale();
-    if (stale) {
-      const started = Date.now();
-      await buildDashboard({ quiet: true });
-      console.log(`dashboard built (${stale}) in ${Date.now() - started} ms`);
-    }
-    const js = dashboardSizes().filter((s) => s.file.endsWith('.js'));
-    console.log(`dashboard JS: ${js.map((s) => `${s.file} ${(s.gzip / 1024).toFixed(1)} kB`).join(', ')} (gzip)`);
-
     o = await startTestOmnia('sqlite');
     expect((await o.api('PUT', '/api/messaging/policy', { caps: [], quietHours: [] })).status).toBe(200);
     smtp = await startSmtpServer();
@@ -139,17 +83,14 @@ describe('dashboard (sqlite, Chromium)', () => {
     ids.broadcast = bc.body.id;
     expect((await o.api('POST', '/api/rfm/recompute')).status).toBe(200);
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'] });
+    tb = await openBrowser();
     ({ c: ctx, p: page } = await newPage());
-    console.log(`screenshots in ${shots}`);
   }, T);
 
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
+    await tb?.close();
     await o?.close();
     await smtp?.close();
-    if (problems.length) console.log(`browser problems:\n${problems.join('\n')}`);
   }, T);
 
   it('serves the built dashboard at / and client routes, immutable assets, and keeps the API 404s', async () => {
@@ -503,80 +444,7 @@ describe('dashboard (sqlite, Chromium)', () => {
   }, T);
 
   it('had no errors in the browser', () => {
-    expect(problems).toEqual([]);
+    expect(tb.problems).toEqual([]);
   });
 });
 
-// Polling assertions on locators (playwright-core has no expect of its own): the locator is re-read until the
-// condition holds or 20 s pass.
-const POLL_MS = 20_000;
-async function until(what: string, fn: () => Promise<boolean>) {
-  const end = Date.now() + POLL_MS;
-  let last: unknown;
-  for (;;) {
-    try {
-      if (await fn()) return;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}${last ? ` (${(last as Error).message})` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-// textContent, not innerText: the text as written, whatever CSS text-transform shows.
-const text = async (l: Locator) => ((await l.textContent({ timeout: 1000 })) ?? '').replace(/\s+/g, ' ');
-expect.extend({
-  async toBeVisibleSoon(l: Locator) {
-    await until(`${l} is visible`, () => l.first().isVisible());
-    return { pass: true, message: () => '' };
-  },
-  async toContainTextSoon(l: Locator, s: string) {
-    let seen = '';
-    await until(`${l} contains "${s}" (last seen: "${seen.slice(0, 300)}")`, async () => (seen = await text(l.first())).includes(s));
-    return { pass: true, message: () => '' };
-  },
-  async toHaveTextSoon(l: Locator, s: string) {
-    let seen = '';
-    await until(`${l} has text "${s}"`, async () => (seen = (await text(l.first())).trim()) === s).catch((e) => {
-      throw new Error(`${(e as Error).message}; last seen "${seen}"`);
-    });
-    return { pass: true, message: () => '' };
-  },
-  async toHaveCountSoon(l: Locator, n: number) {
-    await until(`${l} has ${n} elements`, async () => (await l.count()) === n);
-    return { pass: true, message: () => '' };
-  },
-  async toHaveValueSoon(l: Locator, re: RegExp) {
-    await until(`${l} has a value matching ${re}`, async () => re.test(await l.inputValue({ timeout: 1000 })));
-    return { pass: true, message: () => '' };
-  },
-  async toBeDisabledSoon(l: Locator) {
-    await until(`${l} is disabled`, () => l.first().isDisabled());
-    return { pass: true, message: () => '' };
-  },
-  async toBeHidden(l: Locator) {
-    await until(`${l} is hidden`, async () => !(await l.first().isVisible()));
-    return { pass: true, message: () => '' };
-  },
-  async toBeFocused(l: Locator) {
-    await until(`${l} is focused`, () => l.first().evaluate((el) => el === document.activeElement));
-    return { pass: true, message: () => '' };
-  },
-  async toHaveAttributeSoon(l: Locator, name: string, value: string) {
-    await until(`${l} has ${name}="${value}"`, async () => (await l.first().getAttribute(name)) === value);
-    return { pass: true, message: () => '' };
-  },
-});
-declare module 'vitest' {
-  interface Assertion<T> {
-    toBeVisibleSoon(): Promise<T>;
-    toContainTextSoon(s: string): Promise<T>;
-    toHaveTextSoon(s: string): Promise<T>;
-    toHaveCountSoon(n: number): Promise<T>;
-    toHaveValueSoon(re: RegExp): Promise<T>;
-    toBeHidden(): Promise<T>;
-    toBeFocused(): Promise<T>;
-    toBeDisabledSoon(): Promise<T>;
-    toHaveAttributeSoon(name: string, value: string): Promise<T>;
-  }
-}
