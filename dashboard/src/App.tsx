@@ -10,6 +10,10 @@ import { SegmentEditor, Segments } from './pages/Segments.tsx';
 import { Journeys, Playbooks } from './pages/Journeys.tsx';
 import { TemplateDetail, Templates } from './pages/Templates.tsx';
 import { BroadcastDetail, Broadcasts } from './pages/Broadcasts.tsx';
+import { BroadcastCompose } from './pages/BroadcastCompose.tsx';
+import { TemplateEditor } from './pages/TemplateEditor.tsx';
+import { BrandKit } from './pages/BrandKit.tsx';
+import { Settings } from './pages/Settings.tsx';
 
 // The two heavy screens load their libraries on demand (ECharts, the xyflow canvas).
 const Overview = lazy(() => import('./pages/Overview.tsx'));
@@ -22,6 +26,7 @@ const NAV: { href: string; label: string; icon: string }[] = [
   { href: '/journeys', label: 'Journeys', icon: 'M5 3a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm0 6v6h6v2a2 2 0 1 0 2 0v-2h4V9h-2v4H7V9zm14-6a2 2 0 1 0 0 4 2 2 0 0 0 0-4z' },
   { href: '/templates', label: 'Templates', icon: 'M4 4h16v16H4zm2 2v3h12V6zm0 5v7h5v-7zm7 0v2h5v-2zm0 4v3h5v-3z' },
   { href: '/broadcasts', label: 'Broadcasts', icon: 'M3 10v4h3l5 4V6L6 10zm13.5 2a4.5 4.5 0 0 0-2.5-4v8a4.5 4.5 0 0 0 2.5-4zM14 3.2v2.1a7 7 0 0 1 0 13.4v2.1a9 9 0 0 0 0-17.6z' },
+  { href: '/settings', label: 'Settings', icon: 'M19.4 13a7.5 7.5 0 0 0 0-2l2.1-1.6-2-3.5-2.5 1a7.6 7.6 0 0 0-1.7-1L15 3h-4l-.4 2.6a7.6 7.6 0 0 0-1.7 1l-2.5-1-2 3.5L6.6 11a7.5 7.5 0 0 0 0 2l-2.1 1.6 2 3.5 2.5-1c.5.4 1.1.7 1.7 1L11 21h4l.4-2.6c.6-.3 1.2-.6 1.7-1l2.5 1 2-3.5zM13 15.5a3.5 3.5 0 1 1 0-7 3.5 3.5 0 0 1 0 7z' },
 ];
 
 function Icon({ d }: { d: string }) {
@@ -46,9 +51,15 @@ function Routes() {
   if (path === '/playbooks') return <Playbooks />;
   if ((m = match('/journeys/:id', path))) return <JourneyEditor key={m.id} id={m.id} />;
   if (path === '/templates') return <Templates />;
+  if (path === '/templates/new') return <TemplateEditor key="new" />;
+  if (path === '/templates/brand') return <BrandKit />;
+  if ((m = match('/templates/:id/edit', path))) return <TemplateEditor key={m.id} id={m.id} />;
   if ((m = match('/templates/:id', path))) return <TemplateDetail key={m.id} id={m.id} />;
   if (path === '/broadcasts') return <Broadcasts />;
+  if (path === '/broadcasts/new') return <BroadcastCompose key="new" />;
+  if ((m = match('/broadcasts/:id/edit', path))) return <BroadcastCompose key={m.id} id={m.id} />;
   if ((m = match('/broadcasts/:id', path))) return <BroadcastDetail key={m.id} id={m.id} />;
+  if (path === '/settings' || path.startsWith('/settings/')) return <Settings tab={path.split('/')[2] ?? ''} />;
   return (
     <Page title="Not found">
       <p>

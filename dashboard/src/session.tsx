@@ -15,9 +15,12 @@ export interface Me {
 }
 
 /** The API areas a role may change, as src/access/roles.ts decides (the API enforces it; the UI only mirrors it). */
-export type Area = 'profiles' | 'segments' | 'journeys' | 'templates' | 'broadcasts';
+/** 'settings' is the messaging policy, topics and brand kit (marketers too); 'admin' is users, API keys and channel
+ *  providers (owners only, as OWNER_ONLY in roles.ts). */
+export type Area = 'profiles' | 'segments' | 'journeys' | 'templates' | 'broadcasts' | 'settings' | 'admin';
 export function canWrite(role: Role | null, area: Area): boolean {
-  if (role === 'owner' || role === 'marketer') return true;
+  if (role === 'owner') return true;
+  if (role === 'marketer') return area !== 'admin';
   if (role === 'support') return area === 'profiles';
   return false;
 }
