@@ -188,6 +188,12 @@ describe('dashboard (sqlite, Chromium)', () => {
     await expect(timeline).toContainTextSoon('Order Completed');
     await page.getByLabel('Channel', { exact: true }).selectOption('');
     await expect(timeline).toContainTextSoon('Product Viewed');
+    // By last name: the hit shows the name and the email.
+    await page.goto(`${o.url}/customers`);
+    await page.getByLabel('Search customers').fill('lee');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect(page.getByRole('link', { name: /Ann Lee · ann@example\.com/ })).toBeVisibleSoon();
+    await expect(page.getByRole('list', { name: '1 matching customers' })).toBeVisibleSoon();
     // Searching by profile id opens the same person.
     await page.goto(`${o.url}/customers?q=${ids.ann}`);
     await expect(page.getByRole('link', { name: /profile id/ })).toBeVisibleSoon();

@@ -96,6 +96,50 @@ describe.each(BACKENDS)('identity graph (%s)', (backend) => {
     expect(conflicts.some((c: any) => c.reason.includes('undone merge'))).toBe(true);
   });
 
+  it('searches by name (first, last, full, the name trait) as well as identifiers; a merged person answers with the survivor', async () => {
+    const people = [
+      { userId: 'nm-1', traits: { email: 'zed.one@example.com', first_name: 'Zelda', last_name: 'Quimby' } },
+      { userId: 'nm-2', traits: { email: 'zed.two@example.com', firstName: 'Zachary', lastName: 'Quill' } },
+      { userId: 'nm-3', traits: { email: 'zed.three@example.com', name: 'Quentin Zorro' } },
+      { userId: 'nm-4', traits: { email: 'zed.four@example.com', first_name: 'Percy_%' } },
+    ];
+    for (const p of people) expect((await o.track('/v1/identify', p)).status).toBe(200);
+    await o.settle();
+    const search = async (q: string) => {
+      const r = await o.api('GET', `/api/profiles?search=${encodeURIComponent(q)}`);
+      expect(r.status).toBe(200);
+      return r.body.profiles as { profileId: string; name?: string; matched: { kind: string; value: string }[] }[];
+    };
+    const ids = Object.fromEntries(await Promise.all(people.map(async (p) => [p.userId, (await profileBy(`userId=${p.userId}`)).id])));
+    // Last names (snake_case and camelCase traits), case-insensitive prefix
+    expect((await search('qui')).map((h) => h.profileId).sort()).toEqual([ids['nm-1'], ids['nm-2']].sort());
+    expect((await search('qui')).find((h) => h.profileId === ids['nm-1'])!.matched).toEqual([{ kind: 'name', value: 'Zelda Quimby' }]);
+    // Full name and the name trait
+    expect((await search('zelda q')).map((h) => h.profileId)).toEqual([ids['nm-1']]);
+    expect((await search('Quentin')).map((h) => h.profileId)).toEqual([ids['nm-3']]);
+    expect((await search('zorro')).map((h) => h.profileId)).toEqual([ids['nm-3']]);
+    // Identifiers still match first; a profile matched both ways is listed once, with its name
+    const zed = await search('zed.');
+    expect(zed.map((h) => h.profileId).sort()).toEqual(Object.values(ids).sort());
+    expect(zed.find((h) => h.profileId === ids['nm-1'])!.matched.map((m) => m.kind)).toEqual(['email']);
+    // LIKE wildcards in the text are literal
+    expect((await search('percy_%')).map((h) => h.profileId)).toEqual([ids['nm-4']]);
+    expect(await search('p%')).toEqual([]);
+    expect(await search('nobody-by-this-name')).toEqual([]);
+    // After a merge, only the survivor answers to the name
+    expect((await o.track('/v1/identify', { anonymousId: 'nm-anon', traits: { first_name: 'Quincy' } })).status).toBe(200);
+    await o.settle();
+    const anonId = (await profileBy('anonymousId=nm-anon')).id;
+    expect((await search('quincy')).map((h) => h.profileId)).toEqual([anonId]);
+    expect((await o.track('/v1/identify', { userId: 'nm-3', anonymousId: 'nm-anon' })).status).toBe(200);
+    await o.settle();
+    const survivor = (await profileBy('anonymousId=nm-anon')).id;
+    expect(survivor).toBe((await profileBy('userId=nm-3')).id);
+    // The person answers to the names of both their profiles, as the survivor.
+    expect((await search('quincy')).map((h) => h.profileId)).toEqual([survivor]);
+    expect((await search('quentin')).map((h) => h.profileId)).toEqual([survivor]);
+  });
+
   it('two different userIds never merge; the conflict is resolved by API', async () => {
     await o.track('/v1/identify', { userId: 'u-a', traits: { email: 'shared@example.com' } });
     await o.settle();

@@ -202,8 +202,15 @@ export async function readTimeline(
   };
 }
 
-/** Profiles whose identifier starts with the prefix (emails and ids, case-insensitive for emails). */
-export async function searchProfiles(db: Kysely<DB>, ws: string, prefix: string, limit: number) {
+/** The name traits a search matches, as written by identify calls (Segment's reserved traits). */
+const NAME_TRAITS = ['first_name', 'last_name', 'name', 'firstName', 'lastName'] as const;
+
+/**
+ * Profiles whose identifier starts with the text (emails and ids, case-insensitive), then profiles whose name
+ * (first name, last name, "first last" or the name trait, or any word of it) starts with it. Names are read from the traits JSON at
+ * query time: no index to keep in step with every trait write, at the cost of a scan of the workspace's profiles (fine for interactive search up to a few hundred thousand profiles; see docs/operations.md).
+ */
+export async function searchProfiles(db: Kysely<DB>, ws: string, prefix: string, limit: number, dialect: 'sqlite' | 'postgres' = 'sqlite') {
   const pattern = prefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
   const rows = await db
     .selectFrom('identifiers as i')
@@ -214,7 +221,7 @@ export async function searchProfiles(db: Kysely<DB>, ws: string, prefix: string,
     .orderBy('i.value')
     .limit(limit * 4)
     .execute();
-  const out: { profileId: string; matched: { kind: string; value: string }[] }[] = [];
+  const out: { profileId: string; name?: string; matched: { kind: string; value: string }[] }[] = [];
   const seen = new Map<string, (typeof out)[number]>();
   for (const r of rows) {
     let e = seen.get(r.canonical_id);
@@ -224,6 +231,37 @@ export async function searchProfiles(db: Kysely<DB>, ws: string, prefix: string,
       out.push(e);
     }
     e.matched.push({ kind: r.kind, value: r.value });
+  }
+  if (out.length < limit && prefix.trim().length >= 2) {
+    const trait = (k: string) => (dialect === 'postgres' ? sql<string | null>`pr.traits->${k}->>'v'` : sql<string | null>`json_extract(pr.traits, ${`$.${k}.v`})`);
+    const [first, last, name, firstC, lastC] = NAME_TRAITS.map(trait) as [ReturnType<typeof trait>, ReturnType<typeof trait>, ReturnType<typeof trait>, ReturnType<typeof trait>, ReturnType<typeof trait>];
+    const f = sql`coalesce(${first}, ${firstC})`;
+    const l = sql`coalesce(${last}, ${lastC})`;
+    const full = sql`coalesce(${f} || ' ' || ${l}, ${name}, ${f}, ${l})`;
+    const like = (e: ReturnType<typeof sql>) => sql<boolean>`lower(${e}) like ${pattern} escape '\\'`;
+    // Any later word of a full name too ("zorro" finds "Quentin Zorro").
+    const word = sql<boolean>`lower(${full}) like ${`% ${pattern}`} escape '\\'`;
+    const named = await db
+      .selectFrom('profiles as pr')
+      // Every profile row, merged-away ones too (their traits stay on their row): the hit is the survivor.
+      .select(['pr.canonical_id as id', sql<string | null>`${full}`.as('full_name')])
+      .where('pr.workspace_id', '=', ws)
+      .where((eb) => eb.or([like(f), like(l), like(name), like(full), word]))
+      .orderBy('full_name')
+      .limit(limit * 4)
+      .execute();
+    for (const r of named) {
+      if (out.length >= limit) break;
+      const fullName = r.full_name ?? '';
+      const e = seen.get(r.id);
+      if (e) {
+        e.name ??= fullName;
+        continue;
+      }
+      const hit = { profileId: r.id, name: fullName, matched: [{ kind: 'name', value: fullName }] };
+      seen.set(r.id, hit);
+      out.push(hit);
+    }
   }
   return out;
 }

@@ -48,7 +48,7 @@ export async function profileRoutes(app: FastifyInstance, { store }: { store: St
     {
       schema: {
         tags,
-        summary: 'Search profiles by identifier prefix (email, phone, userId, anonymousId, external ids)',
+        summary: 'Search profiles by identifier prefix (email, phone, userId, anonymousId, external ids) or by name (first, last or full name prefix)',
         querystring: Type.Object({
           search: Type.String({ minLength: 1, maxLength: 200 }),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
@@ -57,7 +57,7 @@ export async function profileRoutes(app: FastifyInstance, { store }: { store: St
     },
     async (req) => {
       const { search, limit } = req.query as { search: string; limit?: number };
-      return { profiles: await searchProfiles(store.db, req.workspaceId, search, limit ?? 20) };
+      return { profiles: await searchProfiles(store.db, req.workspaceId, search, limit ?? 20, store.dialect) };
     },
   );
 

@@ -1,4 +1,4 @@
-// Customer search (GET /api/profiles?search= by identifier prefix; a profile id opens directly; an exact phone or
+// Customer search (GET /api/profiles?search= by identifier or name prefix; a profile id opens directly; an exact phone or
 // email goes through /api/profiles/lookup, which normalises it) and the merge log with Undo.
 import { type FormEvent, useEffect, useState } from 'react';
 import { ApiError, enc, get, messageOf, post } from '../api.ts';
@@ -8,6 +8,8 @@ import { Badge, Card, Empty, ErrorBox, Loading, Page, WriteButton, useAsync, use
 
 interface Hit {
   profileId: string;
+  /** The person's name, when the API knows it. */
+  name?: string;
   matched: { kind: string; value: string }[];
 }
 
@@ -59,7 +61,7 @@ export function Customers() {
         <input
           id="customer-search"
           type="search"
-          placeholder="Email, phone, user id, anonymous id or profile id (prf_…)"
+          placeholder="Name, email, phone, user id or profile id (prf_…)"
           value={text}
           onChange={(e) => setText(e.target.value)}
           aria-describedby="customer-search-hint"
@@ -70,7 +72,7 @@ export function Customers() {
         </button>
       </form>
       <p className="hint" id="customer-search-hint">
-        Matches the beginning of an identifier (email, phone, user id, anonymous id, external ids). Names are not searchable yet: the API searches identifiers.
+        Matches the beginning of a name (first, last or full) or of an identifier (email, phone, user id, anonymous id, external ids).
       </p>
       <div className="results" aria-live="polite">
         {!q ? null : res.loading && !res.data ? (
@@ -82,7 +84,7 @@ export function Customers() {
             {res.data.map((h) => (
               <li key={h.profileId} className="list-item">
                 <Link href={`/customers/${enc(h.profileId)}`} className="list-link">
-                  <span className="list-title">{h.matched.find((m) => m.kind === 'email')?.value ?? h.matched[0]?.value ?? h.profileId}</span>
+                  <span className="list-title">{[h.name, h.matched.find((m) => m.kind === 'email')?.value].filter(Boolean).join(' · ') || h.matched[0]?.value || h.profileId}</span>
                   <span className="list-meta">
                     {h.matched.map((m, i) => (
                       <span key={i} className="chip">
@@ -96,7 +98,7 @@ export function Customers() {
             ))}
           </ul>
         ) : (
-          <Empty title={`No customer matches “${q}”`}>Try the start of an email address, a phone number in international format (+44…), or a user id.</Empty>
+          <Empty title={`No customer matches “${q}”`}>Try the start of a name or an email address, a phone number in international format (+44…), or a user id.</Empty>
         )}
       </div>
       <Merges title="Recent merges" limit={10} />
