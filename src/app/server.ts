@@ -14,6 +14,7 @@ import { messagingPublicRoutes } from '../messaging/public-routes.ts';
 import { sdkRoutes } from '../sdk/routes.ts';
 import { workspaceRoutes } from '../workspaces/routes.ts';
 import { authRoutes, userRoutes } from '../access/routes.ts';
+import { analyticsRoutes } from '../analytics/routes.ts';
 import { requireAdminKey } from './auth.ts';
 import { installErrorHandler } from './errors.ts';
 import type { Runtime } from './runtime.ts';
@@ -79,6 +80,7 @@ export async function buildServer(rt: Runtime, opts: ServerOptions = {}): Promis
         await api.register(webhookRoutes, { webhooks: rt.webhooks });
         await api.register(messagingRoutes, { messaging: rt.messaging });
         await api.register(journeyRoutes, { journeys: rt.journeys });
+        await api.register(analyticsRoutes, { store: rt.store });
       },
       { prefix: '/api' },
     );

@@ -6,6 +6,7 @@ import { segmentsMigration } from '../segments/migration.ts';
 import { webhooksMigration } from '../webhooks/migration.ts';
 import { messagingMigration } from '../messaging/migration.ts';
 import { accessMigration } from '../access/migration.ts';
+import { analyticsMigration } from '../analytics/migration.ts';
 import { journeysMigration } from '../journeys/migration.ts';
 
 type Builder = (db: Kysely<any>, dialect: Dialect) => Promise<void>;
@@ -191,6 +192,7 @@ const migrations: Record<string, Builder> = {
   '0005_messaging': messagingMigration,
   '0007_access': accessMigration,
   '0006_journeys': journeysMigration,
+  '0008_analytics': (db) => analyticsMigration(db),
 };
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect, pgSchema?: string): Promise<string[]> {
