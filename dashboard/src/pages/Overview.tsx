@@ -1,195 +1,313 @@
-// Overview: what the API can tell about the workspace right now. Messages by status come from journey metrics and
-// broadcast progress (the API has no workspace-wide message totals, so one-off API sends are not counted); messages
-// by channel only for broadcasts (their requested channel); journey conversions; RFM stages. Empty states otherwise.
+// Overview: the period's figures from GET /api/analytics/overview (revenue and orders by the channel they were placed
+// on, revenue attributed to email, SMS and push by last touch, active customers and the share active on 2+ channels,
+// messages per channel, journey conversions), the RFM stages, and the workspace's counts. The period is in the URL
+// (?period=today|7d|30d|90d, &to= to look at older data, such as the demo's 2010–2011 orders).
 import { Suspense, lazy, useMemo } from 'react';
-import { enc, get } from '../api.ts';
-import { num, pct } from '../format.ts';
-import { Link } from '../router.tsx';
+import { get } from '../api.ts';
+import { dateTime, money, num, pct } from '../format.ts';
+import { Link, navigate, useLoc } from '../router.tsx';
 import { Card, Empty, ErrorBox, Loading, Page, useAsync } from '../ui.tsx';
 
 const EChart = lazy(() => import('../charts/EChart.tsx'));
 const CHART_H = 260;
+const DAY = 24 * 3600_000;
 
-const MAX = 25;
+const PERIODS = [
+  { key: 'today', label: 'Today' },
+  { key: '7d', label: '7 days' },
+  { key: '30d', label: '30 days' },
+  { key: '90d', label: '90 days' },
+] as const;
+type PeriodKey = (typeof PERIODS)[number]['key'];
 
-async function load() {
-  const [journeys, broadcasts, segments, templates, rfm] = await Promise.all([
-    get<{ journeys: { id: string; name: string; status: string; version: number }[] }>('/journeys').then((r) => r.journeys),
-    get<{ broadcasts: { id: string; name: string; status: string; definition: { channel?: string } }[] }>('/broadcasts').then((r) => r.broadcasts),
-    get<{ segments: unknown[] }>('/segments').then((r) => r.segments.length),
-    get<{ templates: unknown[] }>('/templates').then((r) => r.templates.length),
-    get<{ stages: Record<string, number> }>('/rfm').then((r) => r.stages),
-  ]);
-  const live = journeys.filter((j) => j.version > 0).slice(0, MAX);
-  const metrics = await Promise.all(live.map((j) => get<any>(`/journeys/${enc(j.id)}/metrics`).then((m) => ({ j, m }), () => null)));
-  const sent = broadcasts.filter((b) => b.status !== 'draft').slice(0, MAX);
-  const progress = await Promise.all(sent.map((b) => get<any>(`/broadcasts/${enc(b.id)}`).then((p) => ({ b, p }), () => null)));
-  return { journeys, broadcasts, segments, templates, rfm, metrics: metrics.filter(Boolean) as { j: (typeof live)[number]; m: any }[], progress: progress.filter(Boolean) as { b: (typeof sent)[number]; p: any }[] };
+interface Totals {
+  orders: number;
+  revenueMinor: number;
+}
+interface OverviewData {
+  from: number;
+  to: number;
+  currency: string | null;
+  latestActivityAt: number | null;
+  revenue: {
+    total: Totals;
+    otherCurrencyOrders: number;
+    byChannel: ({ channel: string } & Totals)[];
+    attributed: ({ channel: string } & Totals)[];
+    daily: { day: string; orders: number; revenueMinor: number; byChannel: Record<string, number> }[];
+  };
+  customers: {
+    active: number;
+    multiChannel: number;
+    multiChannelShare: number;
+    byChannelCount: Record<'1' | '2' | '3+', number>;
+    averageOrderMinor: { multiChannel: number | null; singleChannel: number | null };
+  };
+  messages: { channel: string; sent: number; delivered: number; opened: number; clicked: number; failed: number }[];
+  journeys: { journeyId: string; name: string; entered: number; converted: number; revenueMinor: number }[];
 }
 
-const STATUS_ORDER = ['queued', 'deferred', 'sending', 'retry', 'sent', 'delivered', 'skipped', 'failed', 'cancelled'];
+/** The period [from, to) for a key, ending now (or at `anchor`); today starts at local midnight. */
+export function periodRange(key: PeriodKey, anchor: number | null, now = Date.now()): { from: number; to: number } {
+  const to = anchor ?? now;
+  if (key === 'today') {
+    const d = new Date(to);
+    d.setHours(0, 0, 0, 0);
+    return { from: d.getTime(), to: Math.max(to, d.getTime() + 1) };
+  }
+  const n = key === '7d' ? 7 : key === '30d' ? 30 : 90;
+  return { from: to - n * DAY, to };
+}
+
+async function load(key: PeriodKey, anchor: number | null) {
+  const { from, to } = periodRange(key, anchor);
+  const [data, journeys, segments, templates, broadcasts, rfm] = await Promise.all([
+    get<OverviewData>(`/analytics/overview?from=${from}&to=${to}&offset=${-new Date(to).getTimezoneOffset()}`),
+    get<{ journeys: { status: string }[] }>('/journeys').then((r) => r.journeys.filter((j) => j.status === 'active').length),
+    get<{ segments: unknown[] }>('/segments').then((r) => r.segments.length),
+    get<{ templates: unknown[] }>('/templates').then((r) => r.templates.length),
+    get<{ broadcasts: unknown[] }>('/broadcasts').then((r) => r.broadcasts.length),
+    get<{ stages: Record<string, number> }>('/rfm').then((r) => r.stages),
+  ]);
+  return { data, counts: { journeys, segments, templates, broadcasts }, rfm };
+}
+
+const MESSAGE_STAGES = ['sent', 'delivered', 'opened', 'clicked'] as const;
 
 export default function Overview() {
-  const res = useAsync(load, []);
-  const d = res.data;
+  const loc = useLoc();
+  const key = (PERIODS.find((p) => p.key === loc.query.get('period'))?.key ?? '30d') as PeriodKey;
+  const anchorQ = Number(loc.query.get('to'));
+  const anchor = Number.isFinite(anchorQ) && anchorQ > 0 ? anchorQ : null;
+  const res = useAsync(() => load(key, anchor), [key, anchor]);
+  const d = res.data?.data;
+  const cur = d?.currency ?? 'GBP';
+  const m = (minor: number | null | undefined) => (minor === null || minor === undefined ? '—' : money(minor, cur));
+  const setPeriod = (k: PeriodKey, to = anchor) => navigate(`/?period=${k}${to ? `&to=${to}` : ''}`, { replace: true });
 
   const charts = useMemo(() => {
     if (!d) return null;
-    // Messages by status, journeys and broadcasts apart. A journey's `sent` includes `delivered`: take it out again.
-    const byStatus = { journeys: {} as Record<string, number>, broadcasts: {} as Record<string, number> };
-    for (const { m } of d.metrics) {
-      for (const [s, n] of Object.entries(m.messages ?? {}) as [string, number][]) {
-        const v = s === 'sent' ? n - (m.messages.delivered ?? 0) : n;
-        if (v > 0) byStatus.journeys[s] = (byStatus.journeys[s] ?? 0) + v;
-      }
-    }
-    const byChannel: Record<string, number> = {};
-    for (const { b, p } of d.progress) {
-      let total = 0;
-      for (const [s, n] of Object.entries(p.messages ?? {}) as [string, number][]) {
-        byStatus.broadcasts[s] = (byStatus.broadcasts[s] ?? 0) + n;
-        total += n;
-      }
-      const ch = b.definition?.channel ?? 'unknown';
-      if (total) byChannel[ch] = (byChannel[ch] ?? 0) + total;
-    }
-    const statuses = [...new Set([...Object.keys(byStatus.journeys), ...Object.keys(byStatus.broadcasts)])].sort((a, b) => STATUS_ORDER.indexOf(a) - STATUS_ORDER.indexOf(b));
-    const conv = d.metrics.filter(({ m }) => m.entered > 0);
-    const stages = Object.entries(d.rfm).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
-    return { byStatus, statuses, byChannel, conv, stages };
-  }, [d]);
+    const channels = d.revenue.byChannel.map((c) => c.channel);
+    const shortDay = (s: string) => new Date(`${s}T12:00:00`).toLocaleDateString(undefined, { day: 'numeric', month: 'short' });
+    const stages = Object.entries(res.data!.rfm).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+    return { channels, shortDay, stages };
+  }, [d, res.data]);
 
-  const totalMessages = charts ? charts.statuses.reduce((a, s) => a + (charts.byStatus.journeys[s] ?? 0) + (charts.byStatus.broadcasts[s] ?? 0), 0) : 0;
+  const quiet = d && d.revenue.total.orders === 0 && d.customers.active === 0;
+  const older = quiet && d.latestActivityAt !== null && d.latestActivityAt < d.from;
+  const share = d && d.revenue.total.revenueMinor ? d.revenue.attributed.reduce((a, x) => a + x.revenueMinor, 0) / d.revenue.total.revenueMinor : null;
+  const aov = d?.customers.averageOrderMinor;
 
   return (
-    <Page title="Overview" subtitle="Your workspace at a glance">
+    <Page
+      title="Overview"
+      subtitle={d ? `${dateTime(d.from)} – ${dateTime(d.to)}${anchor ? ' (an earlier period)' : ''}` : 'Your workspace at a glance'}
+      actions={
+        <div className="segmented" role="group" aria-label="Period">
+          {PERIODS.map((p) => (
+            <button key={p.key} type="button" aria-pressed={p.key === key} onClick={() => setPeriod(p.key)}>
+              {p.label}
+            </button>
+          ))}
+        </div>
+      }
+    >
       {res.error ? <ErrorBox error={res.error} onRetry={res.reload} /> : null}
-      <dl className="stats" aria-busy={!d}>
-        <Stat label="Journeys live" value={d ? d.journeys.filter((j) => j.status === 'active').length : undefined} href="/journeys" />
-        <Stat label="Segments" value={d?.segments} href="/segments" />
-        <Stat label="Templates" value={d?.templates} href="/templates" />
-        <Stat label="Broadcasts" value={d?.broadcasts.length} href="/broadcasts" />
+      {anchor ? (
+        <div className="notice notice-info" role="status">
+          Showing the period up to {dateTime(anchor)}.
+          <button type="button" className="btn btn-ghost" onClick={() => navigate(`/?period=${key}`, { replace: true })}>
+            Back to now
+          </button>
+        </div>
+      ) : older ? (
+        <div className="notice notice-info" role="status">
+          No activity in this period. The latest activity was on {dateTime(d!.latestActivityAt)}.
+          <button type="button" className="btn" onClick={() => setPeriod('30d', d!.latestActivityAt! + 1)}>
+            Show the 30 days up to then
+          </button>
+        </div>
+      ) : null}
+      <dl className="stats" aria-busy={!d} aria-label="This period">
+        <Stat label="Revenue" value={d ? m(d.revenue.total.revenueMinor) : undefined} sub={d?.revenue.otherCurrencyOrders ? `+ ${num(d.revenue.otherCurrencyOrders)} orders in other currencies` : d ? `${num(d.revenue.total.orders)} order${d.revenue.total.orders === 1 ? '' : 's'}` : undefined} />
+        <Stat label="Attributed to messages" value={d ? m(d.revenue.attributed.reduce((a, x) => a + x.revenueMinor, 0)) : undefined} sub={d ? `${pct(share)} of revenue · last touch` : undefined} />
+        <Stat label="Active customers" value={d ? num(d.customers.active) : undefined} sub={d ? `${pct(d.customers.multiChannelShare)} on 2+ channels` : undefined} href="/customers" />
+        <Stat label="Order value, 2+ channels vs 1" value={d ? `${m(aov?.multiChannel)}` : undefined} sub={d ? `vs ${m(aov?.singleChannel)} for single-channel buyers` : undefined} />
       </dl>
       <div className="grid grid-2">
-        <Card title="Messages by status" id="chart-status">
-          <p className="hint">Journeys and broadcasts (one-off API sends are not included: the API has no workspace-wide totals).</p>
+        <Card title="Revenue by channel" id="chart-revenue">
+          <p className="hint">Where orders were placed, and the revenue attributed to a message: its last click in 5 days, else its last open in 1 day.</p>
           <div className="chart-slot">
-          {!charts ? (
-            <Loading rows={4} height={CHART_H} />
-          ) : !totalMessages ? (
-            <Empty title="No messages yet">Messages appear here once a published journey or a broadcast sends.</Empty>
-          ) : (
-            <ChartBox
-              label={`Messages by status: ${charts.statuses.map((s) => `${s} ${(charts.byStatus.journeys[s] ?? 0) + (charts.byStatus.broadcasts[s] ?? 0)}`).join(', ')}`}
-              option={{
-                tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
-                legend: { bottom: 0 },
-                grid: { left: 8, right: 8, top: 10, bottom: 40, containLabel: true },
-                xAxis: { type: 'category', data: charts.statuses },
-                yAxis: { type: 'value', minInterval: 1 },
-                series: [
-                  { name: 'Journeys', type: 'bar', stack: 'm', barMaxWidth: 56, data: charts.statuses.map((s) => charts.byStatus.journeys[s] ?? 0) },
-                  { name: 'Broadcasts', type: 'bar', stack: 'm', barMaxWidth: 56, data: charts.statuses.map((s) => charts.byStatus.broadcasts[s] ?? 0) },
-                ],
-              }}
-              rows={charts.statuses.map((s) => [s, charts.byStatus.journeys[s] ?? 0, charts.byStatus.broadcasts[s] ?? 0])}
-              head={['Status', 'Journeys', 'Broadcasts']}
-            />
-          )}
+            {!d || !charts ? (
+              <Loading rows={4} height={CHART_H} />
+            ) : !d.revenue.total.orders ? (
+              <Empty title="No orders in this period">Orders from the store (POS), web and app appear here as they come in.</Empty>
+            ) : (
+              <ChartBox
+                label={`Revenue by channel: ${d.revenue.byChannel.map((c) => `${c.channel} ${m(c.revenueMinor)}`).join(', ')}; attributed: ${d.revenue.attributed.map((c) => `${c.channel} ${m(c.revenueMinor)}`).join(', ') || 'none'}`}
+                option={{
+                  tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: (v: number) => m(Math.round(v * 100)) },
+                  legend: { bottom: 0 },
+                  grid: { left: 8, right: 16, top: 10, bottom: 40, containLabel: true },
+                  xAxis: { type: 'value' },
+                  yAxis: { type: 'category', data: [...d.revenue.byChannel.map((c) => c.channel), ...d.revenue.attributed.map((c) => `${c.channel}-attributed`)].reverse() },
+                  series: [
+                    { name: 'Placed on', type: 'bar', stack: 'r', barMaxWidth: 24, data: [...d.revenue.byChannel.map((c) => c.revenueMinor / 100), ...d.revenue.attributed.map(() => null)].reverse() },
+                    { name: 'Attributed to', type: 'bar', stack: 'r', barMaxWidth: 24, data: [...d.revenue.byChannel.map(() => null), ...d.revenue.attributed.map((c) => c.revenueMinor / 100)].reverse() },
+                  ],
+                }}
+                head={['Channel', 'Orders', 'Revenue']}
+                rows={[...d.revenue.byChannel.map((c) => [c.channel, c.orders, m(c.revenueMinor)]), ...d.revenue.attributed.map((c) => [`${c.channel}-attributed`, c.orders, m(c.revenueMinor)])]}
+              />
+            )}
           </div>
         </Card>
-        <Card title="Broadcast messages by channel" id="chart-channel">
-          <p className="hint">The channel each broadcast asked for (“best” lets the arbiter choose per person). Journey messages per channel are not in the API yet.</p>
+        <Card title="Revenue per day" id="chart-daily">
+          <p className="hint">Each day's revenue, by the channel the order was placed on.</p>
           <div className="chart-slot">
-          {!charts ? (
-            <Loading rows={4} height={CHART_H} />
-          ) : !Object.keys(charts.byChannel).length ? (
-            <Empty title="No broadcast has sent yet" />
-          ) : (
-            <ChartBox
-              label={`Broadcast messages by channel: ${Object.entries(charts.byChannel).map(([c, n]) => `${c} ${n}`).join(', ')}`}
-              option={{
-                tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
-                grid: { left: 8, right: 16, top: 10, bottom: 10, containLabel: true },
-                xAxis: { type: 'value', minInterval: 1 },
-                yAxis: { type: 'category', data: Object.keys(charts.byChannel) },
-                series: [{ name: 'Messages', type: 'bar', data: Object.values(charts.byChannel), barMaxWidth: 28 }],
-              }}
-              rows={Object.entries(charts.byChannel)}
-              head={['Channel', 'Messages']}
-            />
-          )}
+            {!d || !charts ? (
+              <Loading rows={4} height={CHART_H} />
+            ) : !d.revenue.total.orders ? (
+              <Empty title="No orders in this period" />
+            ) : (
+              <ChartBox
+                label={`Revenue per day, ${d.revenue.daily.length} days, total ${m(d.revenue.total.revenueMinor)}`}
+                option={{
+                  tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: (v: number) => m(Math.round(v * 100)) },
+                  legend: { bottom: 0 },
+                  grid: { left: 8, right: 16, top: 10, bottom: 40, containLabel: true },
+                  xAxis: { type: 'category', data: d.revenue.daily.map((x) => charts.shortDay(x.day)) },
+                  yAxis: { type: 'value' },
+                  series: charts.channels.map((c) => ({ name: c, type: 'bar', stack: 'd', barMaxWidth: 28, data: d.revenue.daily.map((x) => (x.byChannel[c] ?? 0) / 100) })),
+                }}
+                head={['Day', 'Orders', 'Revenue']}
+                rows={d.revenue.daily.filter((x) => x.orders).map((x) => [x.day, x.orders, m(x.revenueMinor)])}
+              />
+            )}
+          </div>
+        </Card>
+        <Card title="Messages by channel" id="chart-status">
+          <p className="hint">Every message Omnia sent in the period (journeys, broadcasts, API sends): sent, delivered, opened and clicked (distinct messages).</p>
+          <div className="chart-slot">
+            {!d ? (
+              <Loading rows={4} height={CHART_H} />
+            ) : !d.messages.length ? (
+              <Empty title="No messages in this period">Messages appear here once a journey, a broadcast or the API sends.</Empty>
+            ) : (
+              <ChartBox
+                label={`Messages by channel: ${d.messages.map((c) => `${c.channel} ${c.sent} sent, ${c.clicked} clicked`).join('; ')}`}
+                option={{
+                  tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+                  legend: { bottom: 0 },
+                  grid: { left: 8, right: 8, top: 10, bottom: 40, containLabel: true },
+                  xAxis: { type: 'category', data: d.messages.map((c) => c.channel) },
+                  yAxis: { type: 'value', minInterval: 1 },
+                  series: MESSAGE_STAGES.map((s) => ({ name: s, type: 'bar', barMaxWidth: 32, data: d.messages.map((c) => c[s] ?? 0) })),
+                }}
+                head={['Channel', ...MESSAGE_STAGES, 'failed']}
+                rows={d.messages.map((c) => [c.channel, ...MESSAGE_STAGES.map((s) => c[s] ?? 0), c.failed ?? 0])}
+              />
+            )}
           </div>
         </Card>
         <Card title="Journey conversions" id="chart-conv">
-          <p className="hint">Entries and conversions (goal reached within its window) per published journey.</p>
+          <p className="hint">People who entered each journey in the period, and conversions (goal reached in its window; holdouts excluded).</p>
           <div className="chart-slot">
-          {!charts ? (
-            <Loading rows={4} height={CHART_H} />
-          ) : !charts.conv.length ? (
-            <Empty title="No one has entered a journey yet">
-              Publish a journey — start from the <Link href="/playbooks">playbook gallery</Link>.
-            </Empty>
-          ) : (
-            <ChartBox
-              label={`Journey conversions: ${charts.conv.map(({ j, m }) => `${j.name} ${m.converted} of ${m.entered}`).join(', ')}`}
-              option={{
-                tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
-                legend: { bottom: 0 },
-                grid: { left: 8, right: 16, top: 10, bottom: 40, containLabel: true },
-                xAxis: { type: 'category', data: charts.conv.map(({ j }) => j.name), axisLabel: { interval: 0, width: 110, overflow: 'truncate' } },
-                yAxis: { type: 'value', minInterval: 1 },
-                series: [
-                  { name: 'Entered', type: 'bar', data: charts.conv.map(({ m }) => m.entered), barMaxWidth: 36 },
-                  { name: 'Converted', type: 'bar', data: charts.conv.map(({ m }) => m.converted), barMaxWidth: 36 },
-                ],
-              }}
-              rows={charts.conv.map(({ j, m }) => [j.name, m.entered, m.converted, pct(m.treatment?.conversionRate)])}
-              head={['Journey', 'Entered', 'Converted', 'Rate']}
-            />
-          )}
+            {!d ? (
+              <Loading rows={4} height={CHART_H} />
+            ) : !d.journeys.length ? (
+              <Empty title="No one entered a journey in this period">
+                Publish a journey — start from the <Link href="/playbooks">playbook gallery</Link>.
+              </Empty>
+            ) : (
+              <ChartBox
+                label={`Journey conversions: ${d.journeys.map((j) => `${j.name} ${j.converted} of ${j.entered}`).join(', ')}`}
+                option={{
+                  tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+                  legend: { bottom: 0 },
+                  grid: { left: 8, right: 16, top: 10, bottom: 40, containLabel: true },
+                  xAxis: { type: 'category', data: d.journeys.map((j) => j.name), axisLabel: { interval: 0, width: 110, overflow: 'truncate' } },
+                  yAxis: { type: 'value', minInterval: 1 },
+                  series: [
+                    { name: 'Entered', type: 'bar', data: d.journeys.map((j) => j.entered), barMaxWidth: 36 },
+                    { name: 'Converted', type: 'bar', data: d.journeys.map((j) => j.converted), barMaxWidth: 36 },
+                  ],
+                }}
+                head={['Journey', 'Entered', 'Converted', 'Revenue']}
+                rows={d.journeys.map((j) => [j.name, j.entered, j.converted, m(j.revenueMinor)])}
+              />
+            )}
+          </div>
+        </Card>
+        <Card title="Active customers by number of channels" id="chart-channels">
+          <p className="hint">Web, app, store, chat and message engagement count as channels; server calls and imports do not.</p>
+          <div className="chart-slot">
+            {!d ? (
+              <Loading rows={4} height={CHART_H} />
+            ) : !d.customers.active ? (
+              <Empty title="No active customers in this period" />
+            ) : (
+              <ChartBox
+                label={`Active customers by number of channels: 1 channel ${d.customers.byChannelCount['1']}, 2 channels ${d.customers.byChannelCount['2']}, 3 or more ${d.customers.byChannelCount['3+']}`}
+                option={{
+                  tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+                  grid: { left: 8, right: 16, top: 10, bottom: 10, containLabel: true },
+                  xAxis: { type: 'category', data: ['1 channel', '2 channels', '3 or more'] },
+                  yAxis: { type: 'value', minInterval: 1 },
+                  series: [{ name: 'Customers', type: 'bar', barMaxWidth: 48, data: [d.customers.byChannelCount['1'], d.customers.byChannelCount['2'], d.customers.byChannelCount['3+']] }],
+                }}
+                head={['Channels', 'Customers']}
+                rows={Object.entries(d.customers.byChannelCount)}
+              />
+            )}
           </div>
         </Card>
         <Card title="Customers by RFM stage" id="chart-rfm">
-          <p className="hint">Recency, frequency and monetary scores of everyone with an order (recomputed daily).</p>
+          <p className="hint">Recency, frequency and monetary scores of everyone with an order (all time, recomputed daily).</p>
           <div className="chart-slot">
-          {!charts ? (
-            <Loading rows={4} height={CHART_H} />
-          ) : !charts.stages.length ? (
-            <Empty title="No RFM stages yet">Stages appear once customers have orders and RFM has been computed.</Empty>
-          ) : (
-            <ChartBox
-              label={`Customers by RFM stage: ${charts.stages.map(([s, n]) => `${s} ${n}`).join(', ')}`}
-              option={{
-                tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
-                grid: { left: 8, right: 16, top: 10, bottom: 10, containLabel: true },
-                xAxis: { type: 'value', minInterval: 1 },
-                yAxis: { type: 'category', data: charts.stages.map(([s]) => s).reverse() },
-                series: [{ name: 'Customers', type: 'bar', data: charts.stages.map(([, n]) => n).reverse(), barMaxWidth: 22 }],
-              }}
-              rows={charts.stages}
-              head={['Stage', 'Customers']}
-            />
-          )}
+            {!charts ? (
+              <Loading rows={4} height={CHART_H} />
+            ) : !charts.stages.length ? (
+              <Empty title="No RFM stages yet">Stages appear once customers have orders and RFM has been computed.</Empty>
+            ) : (
+              <ChartBox
+                label={`Customers by RFM stage: ${charts.stages.map(([s, n]) => `${s} ${n}`).join(', ')}`}
+                option={{
+                  tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+                  grid: { left: 8, right: 16, top: 10, bottom: 10, containLabel: true },
+                  xAxis: { type: 'value', minInterval: 1 },
+                  yAxis: { type: 'category', data: charts.stages.map(([s]) => s).reverse() },
+                  series: [{ name: 'Customers', type: 'bar', data: charts.stages.map(([, n]) => n).reverse(), barMaxWidth: 22 }],
+                }}
+                rows={charts.stages}
+                head={['Stage', 'Customers']}
+              />
+            )}
           </div>
         </Card>
       </div>
+      <h2 className="section-title">Your workspace</h2>
+      <dl className="stats" aria-busy={!res.data} aria-label="Your workspace">
+        <Stat label="Journeys live" value={res.data ? num(res.data.counts.journeys) : undefined} href="/journeys" />
+        <Stat label="Segments" value={res.data ? num(res.data.counts.segments) : undefined} href="/segments" />
+        <Stat label="Templates" value={res.data ? num(res.data.counts.templates) : undefined} href="/templates" />
+        <Stat label="Broadcasts" value={res.data ? num(res.data.counts.broadcasts) : undefined} href="/broadcasts" />
+      </dl>
     </Page>
   );
 }
 
-function Stat({ label, value, href }: { label: string; value?: number; href: string }) {
+function Stat({ label, value, sub, href }: { label: string; value?: string; sub?: string; href?: string }) {
   return (
     <div className="stat">
-      <dt>
-        <Link href={href}>{label}</Link>
-      </dt>
-      <dd>{value === undefined ? <span className="skeleton skeleton-inline" /> : num(value)}</dd>
+      <dt>{href ? <Link href={href}>{label}</Link> : <span className="stat-label">{label}</span>}</dt>
+      <dd>{value === undefined ? <span className="skeleton skeleton-inline" /> : value}</dd>
+      <dd className="stat-sub">{sub ?? '\u00a0'}</dd>
     </div>
   );
 }
 
-function ChartBox({ option, label, rows, head }: { option: Record<string, unknown>; label: string; rows: (string | number)[][]; head: string[] }) {
+function ChartBox({ option, label, rows, head }: { option: Record<string, unknown>; label: string; rows: (string | number)[][]; head: readonly string[] }) {
   return (
     <>
       <Suspense fallback={<div className="chart" style={{ height: CHART_H }} aria-busy="true" />}>
