@@ -19,11 +19,13 @@ import { benchSendOutbox } from './send-outbox.ts';
 import { benchJourneyThroughput } from './journey-throughput.ts';
 import { benchTriggerLatency } from './trigger-latency.ts';
 import { benchBroadcast } from './broadcast.ts';
+import { benchDashboard } from './dashboard.ts';
 
 const USAGE = `usage: npm run bench -- ingest-batch|ingest-single|import|all [options]
        npm run bench -- segment-latency|segment-timers|segment-recompute|segment-webhook|segments [options]
        npm run bench -- render|arbiter|send-email|messaging [options]
        npm run bench -- journey-throughput|trigger-latency|broadcast|journeys [options]
+       npm run bench -- dashboard [options]
 
   all = ingest-batch, ingest-single, import; segments = segment-latency, segment-timers, segment-recompute, segment-webhook
   messaging = render, arbiter, send-email
@@ -48,10 +50,12 @@ const USAGE = `usage: npm run bench -- ingest-batch|ingest-single|import|all [op
                      --warmup N (s, default 2)
   broadcast:         --recipients N (default 200000), --pool N (SMTP connections, default 5); a 200k round takes
                      15 min per backend here: use --rounds 1
+  dashboard:         --people N (default 2000), --events N (timeline events of the heavy profile, default 10000),
+                     --repeats N (requests per API call, default 200); --rounds defaults to 5 here
 
 PostgreSQL: ${PG_ADMIN_URL} (override with OMNIA_BENCH_PG_URL); a fresh database is created and dropped per benchmark.`;
 
-const BENCHES = ['ingest-batch', 'ingest-single', 'import', 'segment-latency', 'segment-timers', 'segment-recompute', 'segment-webhook', 'render', 'arbiter', 'send-email', 'journey-throughput', 'trigger-latency', 'broadcast'] as const;
+const BENCHES = ['ingest-batch', 'ingest-single', 'import', 'segment-latency', 'segment-timers', 'segment-recompute', 'segment-webhook', 'render', 'arbiter', 'send-email', 'journey-throughput', 'trigger-latency', 'broadcast', 'dashboard'] as const;
 const GROUPS: Record<string, BenchName[]> = {
   all: ['ingest-batch', 'ingest-single', 'import'],
   segments: ['segment-latency', 'segment-timers', 'segment-recompute', 'segment-webhook'],
@@ -67,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       backend: { type: 'string', default: 'both' },
       duration: { type: 'string' },
-      rounds: { type: 'string', default: '3' },
+      rounds: { type: 'string' },
       connections: { type: 'string', default: '50' },
       'omnia-only': { type: 'boolean', default: false },
       'no-identity': { type: 'boolean', default: false },
@@ -78,11 +82,12 @@ async function main(argv: string[]): Promise<number> {
       spread: { type: 'string', default: '60' },
       lead: { type: 'string', default: '25' },
       profiles: { type: 'string', default: '1000000' },
-      events: { type: 'string', default: '10000000' },
+      events: { type: 'string' },
       messages: { type: 'string', default: '50000' },
       pool: { type: 'string', default: '5' },
-      people: { type: 'string', default: '100000' },
+      people: { type: 'string' },
       recipients: { type: 'string', default: '200000' },
+      repeats: { type: 'string', default: '200' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -108,7 +113,7 @@ async function main(argv: string[]): Promise<number> {
   const opts: BenchOptions = {
     backends: backend === 'both' ? ['sqlite', 'postgres'] : [backend as Backend],
     duration: num(values.duration ?? '5', '--duration', 1),
-    rounds: Math.round(num(values.rounds, '--rounds', 1)),
+    rounds: Math.round(num(values.rounds ?? (name === 'dashboard' ? '5' : '3'), '--rounds', 1)),
     connections: Math.round(num(values.connections, '--connections', 1)),
     omniaOnly: values['omnia-only']!,
     noIdentity: values['no-identity']!,
@@ -144,7 +149,7 @@ async function main(argv: string[]): Promise<number> {
       out = await benchSegmentRecompute({
         backends: opts.backends,
         profiles: Math.round(num(values.profiles, '--profiles', 100)),
-        events: Math.round(num(values.events, '--events', 100)),
+        events: Math.round(num(values.events ?? '10000000', '--events', 100)),
         pgAdminUrl: opts.pgAdminUrl,
       });
     } else if (n === 'render') {
@@ -170,7 +175,16 @@ async function main(argv: string[]): Promise<number> {
     } else if (n === 'broadcast') {
       out = await benchBroadcast({ backends: opts.backends, recipients: Math.round(num(values.recipients, '--recipients', 2)), pool: Math.round(num(values.pool, '--pool', 1)), rounds: opts.rounds, pgAdminUrl: opts.pgAdminUrl });
     } else if (n === 'journey-throughput') {
-      out = await benchJourneyThroughput({ backends: opts.backends, people: Math.round(num(values.people, '--people', 1)), pgAdminUrl: opts.pgAdminUrl });
+      out = await benchJourneyThroughput({ backends: opts.backends, people: Math.round(num(values.people ?? '100000', '--people', 1)), pgAdminUrl: opts.pgAdminUrl });
+    } else if (n === 'dashboard') {
+      out = await benchDashboard({
+        backends: opts.backends,
+        rounds: opts.rounds,
+        people: Math.round(num(values.people ?? '2000', '--people', 1)),
+        events: Math.round(num(values.events ?? '10000', '--events', 1)),
+        apiRepeats: Math.round(num(values.repeats, '--repeats', 1)),
+        pgAdminUrl: opts.pgAdminUrl,
+      });
     } else if (n === 'segment-webhook') {
       out = await benchSegmentWebhook(opts.backends);
     } else out = await benchIngest(n === 'ingest-batch' ? 'batch' : 'single', opts);

@@ -10,14 +10,16 @@ import { SegmentEditor, Segments } from './pages/Segments.tsx';
 import { Journeys, Playbooks } from './pages/Journeys.tsx';
 import { TemplateDetail, Templates } from './pages/Templates.tsx';
 import { BroadcastDetail, Broadcasts } from './pages/Broadcasts.tsx';
-import { BroadcastCompose } from './pages/BroadcastCompose.tsx';
-import { TemplateEditor } from './pages/TemplateEditor.tsx';
-import { BrandKit } from './pages/BrandKit.tsx';
-import { Settings } from './pages/Settings.tsx';
 
-// The two heavy screens load their libraries on demand (ECharts, the xyflow canvas).
+
+// The heavy screens load their libraries on demand (ECharts, the xyflow canvas).
 const Overview = lazy(() => import('./pages/Overview.tsx'));
 const JourneyEditor = lazy(() => import('./pages/JourneyEditor.tsx'));
+// Editors and settings load on demand too: they are visited less than the lists, and keep the entry chunk small.
+const BroadcastCompose = lazy(() => import('./pages/BroadcastCompose.tsx').then((m) => ({ default: m.BroadcastCompose })));
+const TemplateEditor = lazy(() => import('./pages/TemplateEditor.tsx').then((m) => ({ default: m.TemplateEditor })));
+const BrandKit = lazy(() => import('./pages/BrandKit.tsx').then((m) => ({ default: m.BrandKit })));
+const Settings = lazy(() => import('./pages/Settings.tsx').then((m) => ({ default: m.Settings })));
 
 const NAV: { href: string; label: string; icon: string }[] = [
   { href: '/', label: 'Overview', icon: 'M3 13h8V3H3zm0 8h8v-6H3zm10 0h8V11h-8zm0-18v6h8V3z' },
