@@ -295,7 +295,10 @@ describe('dashboard (sqlite, Chromium)', () => {
     await expect(page.locator('.metrics-strip')).toContainTextSoon('Entered');
     // Edit the email node: its next points nowhere → the validation error is on the node, and a missing node is drawn.
     await page.locator('.node-list').getByRole('button', { name: /email/ }).click();
-    await page.getByLabel('Then', { exact: true }).fill('nowhere');
+    await page.getByText('Node as JSON').click();
+    const nodeJson = page.getByLabel('Every field of the node');
+    await nodeJson.fill(JSON.stringify({ ...JSON.parse(await nodeJson.inputValue()), next: 'nowhere' }));
+    await page.getByRole('button', { name: 'Apply JSON' }).click();
     await expect(canvas.locator('[data-node="email"] .jn-err')).toContainTextSoon('nowhere');
     await expect(canvas.locator('[data-node="missing:nowhere"]')).toBeVisibleSoon();
     await expect(page.getByRole('button', { name: 'Publish new version' })).toBeDisabledSoon();
