@@ -17,9 +17,9 @@ const Overview = lazy(() => import('./pages/Overview.tsx'));
 const JourneyEditor = lazy(() => import('./pages/JourneyEditor.tsx'));
 // Editors and settings load on demand too: they are visited less than the lists, and keep the entry chunk small.
 const BroadcastCompose = lazy(() => import('./pages/BroadcastCompose.tsx').then((m) => ({ default: m.BroadcastCompose })));
-const TemplateEditor = lazy(() => import('./pages/TemplateEditor.tsx').then((m) => ({ default: m.TemplateEditor })));
-const BrandKit = lazy(() => import('./pages/BrandKit.tsx').then((m) => ({ default: m.BrandKit })));
-const Settings = lazy(() => import('./pages/Settings.tsx').then((m) => ({ default: m.Settings })));
+const TemplateEdit = lazy(() => import('./pages/TemplateEdit.tsx').then((m) => ({ default: m.TemplateEdit })));
+const Brand = lazy(() => import('./pages/Brand.tsx').then((m) => ({ default: m.Brand })));
+const SettingsPage = lazy(() => import('./pages/SettingsPage.tsx').then((m) => ({ default: m.SettingsPage })));
 
 const NAV: { href: string; label: string; icon: string }[] = [
   { href: '/', label: 'Overview', icon: 'M3 13h8V3H3zm0 8h8v-6H3zm10 0h8V11h-8zm0-18v6h8V3z' },
@@ -53,15 +53,15 @@ function Routes() {
   if (path === '/playbooks') return <Playbooks />;
   if ((m = match('/journeys/:id', path))) return <JourneyEditor key={m.id} id={m.id} />;
   if (path === '/templates') return <Templates />;
-  if (path === '/templates/new') return <TemplateEditor key="new" />;
-  if (path === '/templates/brand') return <BrandKit />;
-  if ((m = match('/templates/:id/edit', path))) return <TemplateEditor key={m.id} id={m.id} />;
+  if (path === '/templates/new') return <TemplateEdit key="new" />;
+  if (path === '/templates/brand') return <Brand />;
+  if ((m = match('/templates/:id/edit', path))) return <TemplateEdit key={m.id} id={m.id} />;
   if ((m = match('/templates/:id', path))) return <TemplateDetail key={m.id} id={m.id} />;
   if (path === '/broadcasts') return <Broadcasts />;
   if (path === '/broadcasts/new') return <BroadcastCompose key="new" />;
   if ((m = match('/broadcasts/:id/edit', path))) return <BroadcastCompose key={m.id} id={m.id} />;
   if ((m = match('/broadcasts/:id', path))) return <BroadcastDetail key={m.id} id={m.id} />;
-  if (path === '/settings' || path.startsWith('/settings/')) return <Settings tab={path.split('/')[2] ?? ''} />;
+  if (path === '/settings' || path.startsWith('/settings/')) return <SettingsPage tab={path.split('/')[2] ?? ''} />;
   return (
     <Page title="Not found">
       <p>

@@ -18,16 +18,32 @@ interface Template {
 }
 
 export function Templates() {
+  const can = useCan('templates');
   const res = useAsync(() => get<{ templates: Template[] }>('/templates'), []);
   return (
-    <Page title="Templates" subtitle="Liquid + MJML, one per channel, with your brand kit">
+    <Page
+      title="Templates"
+      subtitle="Liquid + MJML, one per channel, with your brand kit"
+      actions={
+        <>
+          <Link href="/templates/brand" className="btn btn-ghost">
+            Brand kit
+          </Link>
+          {can ? (
+            <Link href="/templates/new" className="btn btn-primary">
+              New template
+            </Link>
+          ) : null}
+        </>
+      }
+    >
       <Card>
         {res.error ? (
           <ErrorBox error={res.error} onRetry={res.reload} />
         ) : !res.data ? (
           <Loading rows={4} height={180} />
         ) : !res.data.templates.length ? (
-          <Empty title="No templates yet">Create templates with POST /api/templates (see docs/messaging.md); they appear here with a live preview.</Empty>
+          <Empty title="No templates yet">Create one with New template (or POST /api/templates, see docs/messaging.md).</Empty>
         ) : (
           <div className="table-wrap">
             <table className="table">
@@ -132,6 +148,13 @@ export function TemplateDetail({ id }: { id: string }) {
     <Page
       title={t?.name ?? 'Template'}
       subtitle={t ? <><span className={`chip ch-${t.channel}`}>{t.channel}</span> version {t.version} · updated {ago(t.updatedAt)} · <code>{t.id}</code></> : '\u00a0'}
+      actions={
+        t && can ? (
+          <Link href={`/templates/${enc(t.id)}/edit`} className="btn btn-primary">
+            Edit
+          </Link>
+        ) : undefined
+      }
     >
       <div className="template-layout">
         <Card title="Preview" id="preview" className="card-preview">
