@@ -73,6 +73,9 @@ async function load(key: PeriodKey, anchor: number | null) {
 }
 
 const MESSAGE_STAGES = ['sent', 'delivered', 'opened', 'clicked'] as const;
+// Money axes in short form (300K, 1.2M): full amounts overlap on a phone-width axis.
+const compact = new Intl.NumberFormat(undefined, { notation: 'compact', maximumFractionDigits: 1 });
+const moneyAxis = { type: 'value', axisLabel: { formatter: (v: number) => compact.format(v) } };
 
 export default function Overview() {
   const loc = useLoc();
@@ -149,7 +152,7 @@ export default function Overview() {
                   tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: (v: number) => m(Math.round(v * 100)) },
                   legend: { bottom: 0 },
                   grid: { left: 8, right: 16, top: 10, bottom: 40, containLabel: true },
-                  xAxis: { type: 'value' },
+                  xAxis: moneyAxis,
                   yAxis: { type: 'category', data: [...d.revenue.byChannel.map((c) => c.channel), ...d.revenue.attributed.map((c) => `${c.channel}-attributed`)].reverse() },
                   series: [
                     { name: 'Placed on', type: 'bar', stack: 'r', barMaxWidth: 24, data: [...d.revenue.byChannel.map((c) => c.revenueMinor / 100), ...d.revenue.attributed.map(() => null)].reverse() },
@@ -177,7 +180,7 @@ export default function Overview() {
                   legend: { bottom: 0 },
                   grid: { left: 8, right: 16, top: 10, bottom: 40, containLabel: true },
                   xAxis: { type: 'category', data: d.revenue.daily.map((x) => charts.shortDay(x.day)) },
-                  yAxis: { type: 'value' },
+                  yAxis: moneyAxis,
                   series: charts.channels.map((c) => ({ name: c, type: 'bar', stack: 'd', barMaxWidth: 28, data: d.revenue.daily.map((x) => (x.byChannel[c] ?? 0) / 100) })),
                 }}
                 head={['Day', 'Orders', 'Revenue']}
