@@ -263,6 +263,12 @@ describe('dashboard (sqlite, Chromium)', () => {
     await page.getByRole('button', { name: 'Create segment' }).click();
     await page.waitForURL(/\/segments\/seg_/);
     await expect(page.locator('#members')).toContainTextSoon(ids.ann);
+    // Why Ann matches: each condition with its verdict, as the engine explains it.
+    await page.locator('#members').getByText('Why they match').first().click();
+    const why = page.locator('#members .why-root').first();
+    await expect(why).toContainTextSoon('✓ all of');
+    await expect(why).toContainTextSoon('Order Completed performed in last 90 days');
+    await expect(why.locator('.why-no')).toHaveCountSoon(0);
     const list = await o.api('GET', '/api/segments');
     const saved = list.body.segments.find((s: any) => s.name === 'Store buyers');
     expect(saved.definition.conditions[0]).toMatchObject({ kind: 'event', event: 'Order Completed', op: 'performed', window: { amount: 90, unit: 'days' }, filters: [{ path: 'total', op: 'gt', value: 20 }] });

@@ -592,10 +592,46 @@ function WindowFields({ p, win, onChange, e, lead }: { p: string; win: { amount:
   );
 }
 
+interface Why {
+  kind: string;
+  value: boolean;
+  label?: string;
+  children?: Why[];
+}
+
+/** The engine's explanation of one member: the condition tree, each node marked as holding or not. */
+function WhyTree({ why }: { why: Why }) {
+  const mark = (w: Why) => (
+    <span className={w.value ? 'why-yes' : 'why-no'} aria-label={w.value ? 'holds' : 'does not hold'}>
+      {w.value ? '✓' : '✗'}
+    </span>
+  );
+  const node = (w: Why, key: number) =>
+    w.children ? (
+      <li key={key}>
+        {mark(w)} {w.kind === 'and' ? 'all of' : w.kind === 'or' ? 'any of' : 'not'}
+        <ul className="why-tree">{w.children.map(node)}</ul>
+      </li>
+    ) : (
+      <li key={key}>
+        {mark(w)} {w.label ?? w.kind}
+      </li>
+    );
+  return <ul className="why-tree why-root">{node(why, 0)}</ul>;
+}
+
 function Members({ id, version }: { id: string; version: number }) {
-  const res = useAsync(() => get<{ members: { profileId: string; enteredAt: number }[]; nextCursor: string | null }>(`/segments/${enc(id)}/members?limit=20&why=false`), [id, version]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [pages, setPages] = useState<string[]>([]);
+  const res = useAsync(
+    () => get<{ members: { profileId: string; enteredAt: number; why?: Why | null }[]; nextCursor: string | null }>(`/segments/${enc(id)}/members?limit=20&why=true${cursor ? `&cursor=${enc(cursor)}` : ''}`),
+    [id, version, cursor],
+  );
   return (
-    <Card title="Members" id="members">
+    <Card
+      title="Members"
+      id="members"
+    >
       {res.error ? (
         <ErrorBox error={res.error} />
       ) : !res.data ? (
@@ -603,14 +639,33 @@ function Members({ id, version }: { id: string; version: number }) {
       ) : !res.data.members.length ? (
         <Empty title="Nobody matches yet">People join the moment they match: no nightly run.</Empty>
       ) : (
-        <ul className="plain member-list">
-          {res.data.members.map((m) => (
-            <li key={m.profileId}>
-              <Link href={`/customers/${enc(m.profileId)}`}>{m.profileId}</Link> <span className="muted small">since {dateTime(m.enteredAt)}</span>
-            </li>
-          ))}
-          {res.data.nextCursor ? <li className="muted small">… and more (export the CSV for everyone)</li> : null}
-        </ul>
+        <>
+          <ul className="plain member-list">
+            {res.data.members.map((m) => (
+              <li key={m.profileId}>
+                <Link href={`/customers/${enc(m.profileId)}`}>{m.profileId}</Link> <span className="muted small">since {dateTime(m.enteredAt)}</span>
+                {m.why ? (
+                  <details className="details why">
+                    <summary>Why they match</summary>
+                    <WhyTree why={m.why} />
+                  </details>
+                ) : null}
+              </li>
+            ))}
+          </ul>
+          <div className="form-actions">
+            {pages.length ? (
+              <button type="button" className="btn btn-ghost" onClick={() => { const p = [...pages]; const prev = p.pop()!; setPages(p); setCursor(prev === '' ? null : prev); }}>
+                Previous
+              </button>
+            ) : null}
+            {res.data.nextCursor ? (
+              <button type="button" className="btn btn-ghost" onClick={() => { setPages([...pages, cursor ?? '']); setCursor(res.data!.nextCursor); }}>
+                Next 20
+              </button>
+            ) : null}
+          </div>
+        </>
       )}
     </Card>
   );
