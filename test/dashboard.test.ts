@@ -104,6 +104,7 @@ describe('dashboard (sqlite, Chromium)', () => {
     const deep = await fetch(`${o.url}/customers/${ids.ann}`);
     expect(deep.status).toBe(200);
     expect(await deep.text()).toBe(html);
+    for (const u of ['/settings', '/settings/keys', '/templates/new', '/broadcasts/new']) expect(await (await fetch(o.url + u)).text(), u).toBe(html);
     const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)![1]!;
     const js = await fetch(o.url + asset, { headers: { 'accept-encoding': 'br, gzip' } });
     expect(js.status).toBe(200);

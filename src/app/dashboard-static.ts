@@ -13,7 +13,7 @@ import type { Store } from '../store/db.ts';
 export const DASHBOARD_DIST = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
 
 /** The SPA's client routes (each also with sub-paths). Anything else keeps the API's own 404. */
-export const CLIENT_ROUTES = ['/login', '/setup', '/customers', '/segments', '/journeys', '/playbooks', '/templates', '/broadcasts'];
+export const CLIENT_ROUTES = ['/login', '/setup', '/customers', '/segments', '/journeys', '/playbooks', '/templates', '/broadcasts', '/settings'];
 
 export interface DashboardOptions {
   /** First-run detection: when no user exists yet, index.html tells the app to show the owner setup form. */
