@@ -2,6 +2,7 @@
 // taken in pages of the segment's members (resumable: the cursor is the last profile id taken), each page in one
 // transaction that writes the recipients and their outbox messages together. With an A/B test, a test share gets the
 // variants; after the chosen period the winner by the chosen metric (opens, clicks, orders, revenue) goes to the rest.
+import '../schema/formats.ts';
 import { type Static, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Kysely, Transaction } from 'kysely';

@@ -2,6 +2,7 @@
 // same approach as src/segments/definition.ts). What the schema cannot say — edges point at nodes, every node is
 // reachable, no instant cycle, a send has its template, weights add up — lives in `checkJourney`, whose errors name
 // the node and field (`nodes.<id>.<field>`), so a 400 tells the marketer exactly what to fix.
+import '../schema/formats.ts';
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Condition, PropertyFilter, checkDefinition } from '../segments/definition.ts';

@@ -1,6 +1,7 @@
 // Test mode: one journey, one real test profile, a simulated clock. Nothing is written and nothing is sent: each step
 // shows the nodes passed, the rendered messages and what the arbiter would decide at that simulated moment (the
 // person's real consent, addresses and send history, plus the messages sent earlier in this simulation).
+import '../schema/formats.ts';
 import { type Static, Type } from '@sinclair/typebox';
 import { HttpError, notFound } from '../app/errors.ts';
 import { arbitrate } from '../messaging/arbiter/index.ts';

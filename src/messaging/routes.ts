@@ -12,7 +12,9 @@ import { PROVIDER_CHANNELS, type ProviderChannel } from './settings.ts';
 import type { MessagingService } from './service.ts';
 import { previewTemplate } from './preview.ts';
 import { requestOptIn } from './opt-in.ts';
-import { CHANNELS, type ChannelName } from './types.ts';
+import { CHANNELS, type ChannelName, type RenderedContent } from './types.ts';
+import { smsSegments } from './templates/sms.ts';
+import { emailAddressProblem, phoneNumberProblem } from '../channels/index.ts';
 
 const tags = ['messaging'];
 const Id = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
@@ -125,6 +127,31 @@ export async function messagingRoutes(app: FastifyInstance, { messaging: svc }: 
     if (!a) throw notFound('no provider for that channel');
     return a.health();
   });
+  // A real message through the configured provider, to an address typed by the owner: proves credentials, sender and
+  // routing end to end (health only proves the connection). Not a customer message: no profile, consent or arbiter.
+  app.post(
+    '/messaging/providers/:channel/test',
+    { schema: { tags, summary: "Send a test message through a channel's provider (email or SMS) to an address you give", params: ChannelParam, body: Type.Object({ to: Type.String({ minLength: 1, maxLength: 254 }) }, { additionalProperties: false }) } },
+    async (req) => {
+      const channel = (req.params as { channel: ChannelName }).channel;
+      const to = (req.body as { to: string }).to.trim();
+      if (channel !== 'email' && channel !== 'sms') throw badRequest('test messages can be sent on email and sms', 'params.channel');
+      const problem = channel === 'email' ? emailAddressProblem(to) : phoneNumberProblem(to);
+      if (problem) throw badRequest(`to: ${problem}`, 'to');
+      const a = await svc.deliverer.adapter(ws(req), channel);
+      if (!a) throw notFound('no provider for that channel');
+      const brand = await svc.settings.brand(ws(req));
+      const text = `This is a test message from Omnia for ${brand.name}: your ${channel === 'email' ? 'email (SMTP)' : 'SMS'} provider works.`;
+      const content: RenderedContent =
+        channel === 'email'
+          ? { channel, email: { subject: `Omnia test message (${brand.name})`, html: `<!doctype html><html><body><p>${text.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</p></body></html>`, text, from: { name: brand.senderName, address: brand.senderEmail } } }
+          : { channel, sms: { body: text, ...smsSegments(text) } };
+      const id = `test_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+      const r = await a.send({ messageId: id, workspaceId: ws(req), profileId: 'test', to, content, topic: 'transactional' });
+      if (r.status !== 'sent') throw new HttpError(502, 'provider_error', `the provider refused the test message: ${r.error}`, 'to');
+      return { sent: true, to, providerId: r.providerId ?? null };
+    },
+  );
   app.get('/messaging/identity-verification', { schema: { tags, summary: 'The secret your server uses to compute userHash = hex(HMAC-SHA256(secret, userId)) for browser calls that name a userId' } }, async (req) => ({
     secret: (await svc.settings.identitySecret(ws(req))).toString('base64'),
     algorithm: 'HMAC-SHA256 over the userId (UTF-8), key = base64-decoded secret, result as lowercase hex',

@@ -1,52 +1,53 @@
-// Broadcasts: the list, and one broadcast's progress and results (recipients per group and variant, messages by
-// status, the A/B test's figures and the winner with its reason), with send and cancel.
-import { useState } from 'react';
+// Broadcasts: the list (with "New broadcast" and an Edit link per draft), and one broadcast: its set-up, live progress
+// (polled every 2 s while it moves: planned, queued, sent, delivered, opened, clicked, per variant), its results per
+// variant with the winner and why, and send (with the reach) / cancel.
+import { useEffect, useState } from 'react';
 import { enc, get, post } from '../api.ts';
+import { ACTIVE, type BroadcastView, Progress, Results } from '../broadcasts/progress.tsx';
+import { type SegmentInfo, confirmAndSend, duration, whenText } from '../broadcasts/send.tsx';
 import { ago, dateTime, num } from '../format.ts';
 import { Link } from '../router.tsx';
+import { useCan } from '../session.tsx';
 import { Card, Empty, ErrorBox, KV, Loading, Page, StatusBadge, WriteButton, useAsync, useConfirm, useToast } from '../ui.tsx';
-
-interface Broadcast {
-  id: string;
-  name: string;
-  status: string;
-  definition: any;
-  sendAt: number | null;
-  recipients: number;
-  testStartedAt: number | null;
-  winner: string | null;
-  winnerAt: number | null;
-  results: any;
-  createdAt: number;
-  updatedAt: number;
-  groups?: { group: string; variant: string | null; recipients: number }[];
-  messages?: Record<string, number>;
-  variants?: any[];
-}
+import '../broadcasts/broadcasts.css';
 
 /** Names of segments and templates by id (answers show ids). */
 function useNames() {
-  return useAsync(async () => {
-    const [s, t] = await Promise.all([get<{ segments: { id: string; name: string }[] }>('/segments'), get<{ templates: { id: string; name: string }[] }>('/templates')]);
-    return Object.fromEntries([...s.segments, ...t.templates].map((x) => [x.id, x.name])) as Record<string, string>;
-  }, []).data ?? {};
+  return (
+    useAsync(async () => {
+      const [s, t] = await Promise.all([get<{ segments: { id: string; name: string }[] }>('/segments'), get<{ templates: { id: string; name: string }[] }>('/templates')]);
+      return Object.fromEntries([...s.segments, ...t.templates].map((x) => [x.id, x.name])) as Record<string, string>;
+    }, []).data ?? {}
+  );
 }
 
 export function Broadcasts() {
-  const res = useAsync(() => get<{ broadcasts: Broadcast[] }>('/broadcasts'), []);
+  const res = useAsync(() => get<{ broadcasts: BroadcastView[] }>('/broadcasts'), []);
   const names = useNames();
+  const can = useCan('broadcasts');
   return (
-    <Page title="Broadcasts" subtitle="One send to a whole segment, now or at a set time, optionally as an A/B test">
+    <Page
+      title="Broadcasts"
+      subtitle="One send to a whole segment, now or at a set time, optionally as an A/B test"
+      actions={
+        // Composing is a write: people who cannot write get no way into the composer (the API refuses them anyway).
+        can ? (
+          <Link className="btn btn-primary" href="/broadcasts/new">
+            New broadcast
+          </Link>
+        ) : null
+      }
+    >
       <Card>
         {res.error ? (
           <ErrorBox error={res.error} onRetry={res.reload} />
         ) : !res.data ? (
           <Loading rows={4} height={180} />
         ) : !res.data.broadcasts.length ? (
-          <Empty title="No broadcasts yet">Create one with POST /api/broadcasts (see docs/journeys.md); its progress and A/B results show here.</Empty>
+          <Empty title="No broadcasts yet">{can ? <>Compose one with “New broadcast”: a segment, a template per variant, and when it goes.</> : 'Broadcasts and their results show here.'}</Empty>
         ) : (
           <div className="table-wrap">
-            <table className="table">
+            <table className="table bc-table">
               <thead>
                 <tr>
                   <th scope="col">Name</th>
@@ -57,13 +58,20 @@ export function Broadcasts() {
                     Recipients
                   </th>
                   <th scope="col">Send</th>
+                  {can ? (
+                    <th scope="col">
+                      <span className="sr-only">Actions</span>
+                    </th>
+                  ) : null}
                 </tr>
               </thead>
               <tbody>
                 {res.data.broadcasts.map((b) => (
                   <tr key={b.id}>
                     <td>
-                      <Link href={`/broadcasts/${enc(b.id)}`}>{b.name}</Link>
+                      <Link href={`/broadcasts/${enc(b.id)}`} id={`bc-name-${b.id}`}>
+                        {b.name}
+                      </Link>
                     </td>
                     <td>
                       <StatusBadge status={b.status} />
@@ -72,6 +80,16 @@ export function Broadcasts() {
                     <td>{b.definition?.channel}</td>
                     <td className="num">{num(b.recipients)}</td>
                     <td>{b.sendAt ? dateTime(b.sendAt) : b.status === 'draft' ? 'not scheduled' : '—'}</td>
+                    {can ? (
+                      <td className="cell-action">
+                        {b.status === 'draft' ? (
+                          // Named "Edit", described by the row's name: a link to a broadcast by its name stays the only one with it.
+                          <Link href={`/broadcasts/${enc(b.id)}/edit`} aria-describedby={`bc-name-${b.id}`}>
+                            Edit
+                          </Link>
+                        ) : null}
+                      </td>
+                    ) : null}
                   </tr>
                 ))}
               </tbody>
@@ -83,29 +101,51 @@ export function Broadcasts() {
   );
 }
 
+const POLL_MS = 2000;
+
 export function BroadcastDetail({ id }: { id: string }) {
-  const res = useAsync(() => get<Broadcast>(`/broadcasts/${enc(id)}`), [id]);
+  const res = useAsync(() => get<BroadcastView>(`/broadcasts/${enc(id)}`), [id]);
   const names = useNames();
   const confirm = useConfirm();
   const toast = useToast();
+  const can = useCan('broadcasts');
   const [err, setErr] = useState<unknown>(null);
   const b = res.data;
+  const d = b?.definition ?? {};
+  const seg = useAsync(() => (d.segmentId ? get<SegmentInfo>(`/segments/${enc(d.segmentId)}`) : Promise.resolve(null)), [d.segmentId]);
+  // Live while it moves: a scheduled, sending or testing broadcast, or messages still waiting to go.
+  const waiting = (b?.messages?.queued ?? 0) + (b?.messages?.retry ?? 0) + (b?.messages?.sending ?? 0);
+  const live = !!b && (ACTIVE.includes(b.status) || waiting > 0);
+  const { reload } = res;
+  useEffect(() => {
+    if (!live) return;
+    const t = setInterval(() => {
+      if (document.visibilityState === 'visible') reload();
+    }, POLL_MS);
+    return () => clearInterval(t);
+  }, [live, reload]);
+
   const act = async (action: 'send' | 'cancel') => {
-    if (action === 'cancel' && !(await confirm({ title: 'Cancel this broadcast?', body: <p>Nobody more is taken from the audience and its pending messages are cancelled. Messages already sent stay sent.</p>, confirm: 'Cancel broadcast', danger: true }))) return;
-    if (action === 'send' && !(await confirm({ title: 'Send this broadcast?', body: <p>It goes to the members of its segment {b?.definition?.schedule ? 'at its schedule' : 'now'}, through the arbiter (consent, caps, quiet hours).</p>, confirm: 'Send' }))) return;
     setErr(null);
     try {
-      await post(`/broadcasts/${enc(id)}/${action}`);
-      toast(action === 'send' ? 'Broadcast scheduled' : 'Broadcast cancelled');
-      res.reload();
+      if (action === 'send') {
+        if (!(await confirmAndSend(confirm, id, d))) return;
+        toast(d.schedule?.at ? 'Broadcast scheduled' : 'Broadcast sending');
+      } else {
+        const ok = await confirm({ title: 'Cancel this broadcast?', body: <p>Nobody more is taken from the audience and its pending messages are cancelled. Messages already sent stay sent.</p>, confirm: 'Cancel broadcast', danger: true });
+        if (!ok) return;
+        await post(`/broadcasts/${enc(id)}/cancel`);
+        toast('Broadcast cancelled');
+      }
+      reload();
     } catch (e) {
       setErr(e);
     }
   };
-  if (res.error) {
+  if (res.error && !b) {
     return (
       <Page title="Broadcast">
-        <ErrorBox error={res.error} onRetry={res.reload} />
+        <ErrorBox error={res.error} onRetry={reload} />
       </Page>
     );
   }
@@ -116,18 +156,24 @@ export function BroadcastDetail({ id }: { id: string }) {
       </Page>
     );
   }
-  const d = b.definition ?? {};
-  const results = b.results;
   return (
     <Page
       title={b.name}
       subtitle={
         <>
           <StatusBadge status={b.status} /> created {ago(b.createdAt)}
+          <span className="bc-live" aria-hidden={!live}>
+            {live ? '● live' : ''}
+          </span>
         </>
       }
       actions={
         <>
+          {b.status === 'draft' && can ? (
+            <Link className="btn" href={`/broadcasts/${enc(b.id)}/edit`}>
+              Edit
+            </Link>
+          ) : null}
           {b.status === 'draft' ? (
             <WriteButton area="broadcasts" className="btn btn-primary" onClick={() => void act('send')}>
               Send…
@@ -142,107 +188,32 @@ export function BroadcastDetail({ id }: { id: string }) {
       }
     >
       <ErrorBox error={err} />
+      {/* A failed poll keeps the last figures on screen and says so. */}
+      {res.error ? <ErrorBox error={res.error} onRetry={reload} /> : null}
       <div className="grid grid-2">
         <Card title="Set-up" id="setup">
           <KV
             rows={[
-              ['Audience', <><Link key="s" href={`/segments/${enc(d.segmentId)}`}>{names[d.segmentId] ?? d.segmentId}</Link> ({d.audience ?? 'snapshot'})</>],
+              ['Audience', <><Link key="s" href={`/segments/${enc(d.segmentId)}`}>{names[d.segmentId] ?? d.segmentId}</Link> ({d.audience ?? 'snapshot'}{seg.data?.members !== undefined ? `, ${num(seg.data.members)} in it now` : ''})</>],
               ['Channel', d.channel],
               ['Topic', d.topic],
-              ['Variants', (d.variants ?? []).map((v: any) => `${v.id} (${Object.entries(v.templates ?? {}).map(([c, t]) => `${c}: ${names[t as string] ?? t}`).join(', ')})`).join(' · ')],
-              ['Schedule', d.schedule?.at ? dateTime(d.schedule.at) : d.schedule?.localTime ? `${d.schedule.date} at ${d.schedule.localTime} local` : 'now'],
-              ['Throttle', d.throttlePerMinute ? `${d.throttlePerMinute} / minute` : 'none'],
-              ['A/B test', d.abTest ? `${Math.round(d.abTest.testShare * 100)} % test group, best ${d.abTest.metric} after ${d.abTest.afterMinutes} min` : 'no'],
-            ]}
-          />
-        </Card>
-        <Card title="Progress" id="progress">
-          <KV
-            rows={[
-              ['Recipients', num(b.recipients)],
+              ['Variants', (d.variants ?? []).map((v: any) => `${v.id} (${Object.entries(v.templates ?? {}).map(([c, t]) => `${c}: ${names[t as string] ?? t}`).join(', ')}${v.weight ? `, weight ${v.weight}` : ''})`).join(' · ')],
+              ['Schedule', whenText(d)],
+              ['Throttle', d.throttlePerMinute ? `${num(d.throttlePerMinute)} / minute` : 'none'],
+              ['A/B test', d.abTest ? `${Math.round(d.abTest.testShare * 100)} % test group, best ${d.abTest.metric} after ${duration(d.abTest.afterMinutes)}` : 'no'],
+              ...(d.promotes ? [['Promotes', [...(d.promotes.products ?? []), ...(d.promotes.categories ?? [])].join(', ')] as [string, string]] : []),
               ['Send at', dateTime(b.sendAt)],
               ['Test started', dateTime(b.testStartedAt)],
               ['Winner', b.winner ? `${b.winner} (${dateTime(b.winnerAt)})` : '—'],
             ]}
           />
-          <h3>Messages</h3>
-          {b.messages && Object.keys(b.messages).length ? (
-            <ul className="chips">
-              {Object.entries(b.messages).map(([s, n]) => (
-                <li key={s} className="chip">
-                  {s}: <strong>{num(n)}</strong>
-                </li>
-              ))}
-            </ul>
-          ) : (
-            <Empty title="No messages yet" />
-          )}
-          {b.groups?.length ? (
-            <table className="table table-compact">
-              <thead>
-                <tr>
-                  <th scope="col">Group</th>
-                  <th scope="col">Variant</th>
-                  <th scope="col" className="num">
-                    Recipients
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {b.groups.map((g, i) => (
-                  <tr key={i}>
-                    <td>{g.group}</td>
-                    <td>{g.variant ?? '—'}</td>
-                    <td className="num">{num(g.recipients)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          ) : null}
+        </Card>
+        <Card title="Progress" id="progress">
+          <Progress b={b} expected={seg.data?.members} />
         </Card>
       </div>
       <Card title="Results" id="results">
-        {results ? <p className="lead">{results.reason}</p> : null}
-        {(results?.variants ?? b.variants)?.length ? (
-          <div className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th scope="col">Variant</th>
-                  <th scope="col" className="num">Recipients</th>
-                  <th scope="col" className="num">Sent</th>
-                  <th scope="col" className="num">Opens</th>
-                  <th scope="col" className="num">Clicks</th>
-                  <th scope="col" className="num">Orders</th>
-                  <th scope="col" className="num">Revenue (minor)</th>
-                </tr>
-              </thead>
-              <tbody>
-                {(results?.variants ?? b.variants).map((v: any) => (
-                  <tr key={v.variant} className={results?.winner === v.variant ? 'row-winner' : undefined}>
-                    <td>
-                      {v.variant}
-                      {results?.winner === v.variant ? ' (winner)' : ''}
-                    </td>
-                    <td className="num">{num(v.recipients)}</td>
-                    <td className="num">{num(v.sent)}</td>
-                    <td className="num">{num(v.opens)}</td>
-                    <td className="num">{num(v.clicks)}</td>
-                    <td className="num">{num(v.orders)}</td>
-                    <td className="num">{num(v.revenueMinor)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        ) : (
-          <Empty title="No results yet">Per-variant figures appear once the broadcast is testing or sent.</Empty>
-        )}
-        {results?.significance ? (
-          <p className="muted small">
-            Against {results.significance.runnerUp}: z = {Number(results.significance.z).toFixed(2)}, p = {Number(results.significance.pValue).toFixed(3)} (for information: the best rate wins regardless).
-          </p>
-        ) : null}
+        <Results b={b} />
       </Card>
     </Page>
   );
