@@ -63,6 +63,19 @@ describe('dashboard settings (sqlite, Chromium)', () => {
     expect(stored.body.providers.email).toMatchObject({ host: '127.0.0.1', port: smtp.port, messageIdDomain: 'mail.candle.test' });
     await form.getByRole('button', { name: 'Check connection' }).click();
     await expect(page.locator('#provider-email .health-result')).toContainTextSoon('Connection OK');
+    // Send test: a real email reaches the SMTP server; a bad address is refused next to the field.
+    const testForm = page.getByRole('form', { name: 'Send a test email' });
+    await testForm.getByLabel('Send a test email to').fill('nobody-at-example');
+    await testForm.evaluate((f) => f.setAttribute('novalidate', ''));
+    await testForm.getByRole('button', { name: 'Send test' }).click();
+    await expect(page.locator('#test-to-email-err')).toBeVisibleSoon();
+    expect(smtp.messages.some((m) => m.to.includes('nobody-at-example'))).toBe(false);
+    const before = smtp.messages.length;
+    await testForm.getByLabel('Send a test email to').fill('owner-inbox@example.com');
+    await testForm.getByRole('button', { name: 'Send test' }).click();
+    await expect(testForm).toContainTextSoon('Sent to owner-inbox@example.com');
+    expect(smtp.messages.length).toBe(before + 1);
+    expect(smtp.messages.at(-1)!.to).toContain('owner-inbox@example.com');
 
     // A user and password: the password is sent, stored masked, and the field stays empty after reload.
     await form.getByLabel('User name').fill('mailer');

@@ -1,7 +1,8 @@
 // Channels tab: the email (SMTP) and SMS (Twilio-compatible) providers, with Save, Remove and Check connection.
 // Secrets come back masked ("********"): they are never shown; left empty they are sent back as the mask, which keeps
 // the stored secret. Push and webhook providers are listed with their status only (configured through the API).
-// "Check connection" calls POST /api/messaging/providers/:channel/health (there is no test-send endpoint).
+// "Check connection" calls POST /api/messaging/providers/:channel/health; "Send test" sends a real message through the
+// stored provider (POST /api/messaging/providers/:channel/test) to an address typed here.
 import { type FormEvent, useEffect, useState } from 'react';
 import { del, get, post, put } from '../api.ts';
 import { Badge, Card, ErrorBox, Field, Loading, described, useAsync, useConfirm, useToast } from '../ui.tsx';
@@ -214,6 +215,7 @@ function ProviderForm({ channel, title, current, owner, onChange }: { channel: '
           </div>
         </fieldset>
       </form>
+      {current && owner ? <TestSend channel={channel} /> : null}
       {health ? (
         <div className="health-result" aria-live="polite">
           {'error' in health ? (
@@ -226,5 +228,43 @@ function ProviderForm({ channel, title, current, owner, onChange }: { channel: '
         </div>
       ) : null}
     </Card>
+  );
+}
+
+/** A real test message to an address the owner types; the API's refusal shows next to the field. */
+function TestSend({ channel }: { channel: 'email' | 'sms' }) {
+  const [to, setTo] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [err, setErr] = useState<string | null>(null);
+  const [sent, setSent] = useState<string | null>(null);
+  const id = `test-to-${channel}`;
+  const send = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setErr(null);
+    setSent(null);
+    try {
+      await post(`/messaging/providers/${channel}/test`, { to });
+      setSent(to);
+    } catch (x) {
+      setErr(x instanceof Error ? x.message : String(x));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="settings-test-send" onSubmit={send} aria-label={`Send a test ${channel === 'email' ? 'email' : 'SMS'}`}>
+      <Field id={id} label={channel === 'email' ? 'Send a test email to' : 'Send a test SMS to'} error={err}>
+        <input type={channel === "email" ? "email" : "tel"} value={to} onChange={(e) => setTo(e.target.value)} placeholder={channel === 'email' ? 'you@shop.example' : '+14155552671'} {...described(id, err)} required />
+      </Field>
+      <button type="submit" className="btn" disabled={busy || !to.trim()}>
+        Send test
+      </button>
+      {sent ? (
+        <p className="notice notice-good" role="status">
+          Sent to {sent}: check that it arrived.
+        </p>
+      ) : null}
+    </form>
   );
 }

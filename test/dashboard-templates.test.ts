@@ -1,0 +1,88 @@
+// The template editor in Chromium against a real Omnia (SQLite): a new email template with its live preview at phone
+// width, rendered as a real customer, saved; a Liquid error shown next to its field and nothing saved; an SMS
+// template whose segment counter goes from 1 to 2 as the body grows; a new version from Edit.
+import { type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TestOmnia, startTestOmnia } from './helpers.ts';
+import { type TestBrowser, expectHeading, openBrowser } from './support/browser.ts';
+
+const T = 120_000;
+
+describe('template editor (sqlite, Chromium)', () => {
+  let o: TestOmnia;
+  let tb: TestBrowser;
+  let page: Page;
+  const templates = async () => (await o.api('GET', '/api/templates')).body.templates as { id: string; name: string; version: number; source: any }[];
+
+  beforeAll(async () => {
+    o = await startTestOmnia('sqlite');
+    expect((await o.track('/v1/identify', { userId: 'z1', traits: { email: 'zoe@example.com', first_name: 'Zoë' } })).status).toBe(200);
+    await o.settle();
+    tb = await openBrowser('omnia-template-shots-');
+    ({ p: page } = await tb.newPage());
+    await page.goto(o.url);
+    await page.getByLabel('Your name').fill('Olivia Owner');
+    await page.getByLabel('Email').fill('olivia@candle.example');
+    await page.getByLabel('Password').fill('owner-password-1');
+    await page.getByRole('button', { name: 'Create account and sign in' }).click();
+    await expectHeading(page, 'Overview');
+  }, T);
+  afterAll(async () => {
+    await tb?.close();
+    await o?.close();
+  }, T);
+
+  it('creates an email template with a live preview, rendered as a real customer', async () => {
+    await page.goto(`${o.url}/templates`);
+    await page.getByRole('link', { name: 'New template' }).click();
+    await expectHeading(page, 'New template');
+    await page.getByLabel('Name', { exact: true }).fill('Welcome');
+    const frame = page.frameLocator('iframe.email-frame');
+    await expect(frame.getByText('Hi Alex,')).toBeVisibleSoon(); // the preview's sample person
+    await page.getByLabel('Body (MJML)').fill('<mj-section><mj-column><mj-text>Welcome aboard, {{ profile.first_name | default: "friend" }}!</mj-text></mj-column></mj-section>');
+    await expect(frame.getByText('Welcome aboard, Alex!')).toBeVisibleSoon();
+    await page.getByLabel('Preview as').fill('zoe@');
+    await page.getByRole('button', { name: 'Render' }).click();
+    await expect(frame.getByText('Welcome aboard, Zoë!')).toBeVisibleSoon();
+    await page.getByRole('button', { name: 'Phone (390 px)' }).click();
+    expect(await page.locator('iframe.email-frame').evaluate((f) => f.getBoundingClientRect().width)).toBe(390);
+    await tb.shoot(page, 'template-editor');
+    // A Liquid error: shown next to the subject, nothing saved.
+    await page.getByLabel('Subject').fill('Hello {{ profile.first_name ');
+    await page.getByRole('button', { name: 'Create template' }).click();
+    await expect(page.locator('#tpl-subject-err')).toBeVisibleSoon();
+    expect((await templates()).map((t) => t.name)).not.toContain('Welcome');
+    await page.getByLabel('Subject').fill('Welcome, {{ profile.first_name | default: "friend" }}');
+    await page.getByRole('button', { name: 'Create template' }).click();
+    await page.waitForURL(/\/templates\/tpl_[^/]+$/);
+    const saved = (await templates()).find((t) => t.name === 'Welcome')!;
+    expect(saved.source).toMatchObject({ channel: 'email', subject: 'Welcome, {{ profile.first_name | default: "friend" }}' });
+    expect(saved.source.mjml).toContain('Welcome aboard');
+    // Edit: a new version.
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await expectHeading(page, 'Edit Welcome');
+    await page.getByLabel('Preheader').fill('Your first order ships free');
+    await page.getByRole('button', { name: 'Save new version' }).click();
+    await page.waitForURL(/\/templates\/tpl_[^/]+$/);
+    const v2 = (await templates()).find((t) => t.name === 'Welcome')!;
+    expect(v2.version).toBe(2);
+    expect(v2.source.preheader).toBe('Your first order ships free');
+  }, T);
+
+  it('counts SMS segments as the body grows', async () => {
+    await page.goto(`${o.url}/templates/new`);
+    await page.getByLabel('Channel').selectOption('sms');
+    await page.getByLabel('Name', { exact: true }).fill('Short SMS');
+    await page.getByLabel('Message').fill('Your order is ready for pick-up.');
+    await expect(page.getByTestId('sms-count')).toContainTextSoon('1 segment');
+    await page.getByLabel('Message').fill(`Your order is ready for pick-up. ${'x'.repeat(140)}`);
+    await expect(page.getByTestId('sms-count')).toContainTextSoon('2 segments');
+    await page.getByRole('button', { name: 'Create template' }).click();
+    await page.waitForURL(/\/templates\/tpl_[^/]+$/);
+    expect((await templates()).find((t) => t.name === 'Short SMS')?.source.channel).toBe('sms');
+  }, T);
+
+  it('had no errors in the browser', () => {
+    expect(tb.problems).toEqual([]);
+  });
+});
