@@ -86,3 +86,49 @@ describe('template editor (sqlite, Chromium)', () => {
     expect(tb.problems).toEqual([]);
   });
 });
+
+describe('brand kit (sqlite, Chromium)', () => {
+  let o: TestOmnia;
+  let tb: TestBrowser;
+  let page: Page;
+  beforeAll(async () => {
+    o = await startTestOmnia('sqlite');
+    tb = await openBrowser('omnia-brand-shots-');
+    ({ p: page } = await tb.newPage());
+    await page.goto(o.url);
+    await page.getByLabel('Your name').fill('Olivia Owner');
+    await page.getByLabel('Email').fill('olivia@candle.example');
+    await page.getByLabel('Password').fill('owner-password-1');
+    await page.getByRole('button', { name: 'Create account and sign in' }).click();
+    await expectHeading(page, 'Overview');
+  }, T);
+  afterAll(async () => {
+    await tb?.close();
+    await o?.close();
+  }, T);
+
+  it('previews the unsaved kit, refuses a bad colour next to its field, saves', async () => {
+    await page.goto(`${o.url}/templates`);
+    await page.getByRole('link', { name: 'Brand kit' }).click();
+    await expectHeading(page, 'Brand kit');
+    await page.getByLabel('Brand name').fill('Candle Co');
+    const frame = page.frameLocator('iframe.email-frame');
+    await expect(frame.getByText('This is how your emails look.')).toBeVisibleSoon();
+    await page.getByLabel('Primary colour', { exact: true }).fill('#aa3300');
+    await expect.poll(async () => (await page.locator('iframe.email-frame').getAttribute('srcdoc'))?.toLowerCase().includes('#aa3300'), { timeout: 10_000 }).toBe(true);
+    await page.getByLabel('Address', { exact: false }).first().fill('1 High Street, Leeds LS1 1AA');
+    await page.getByLabel('Sender email').fill('hello@candle.test');
+    // A bad colour: the API's message under the field, nothing saved.
+    await page.getByLabel('Text colour', { exact: true }).fill('dark');
+    await page.getByRole('button', { name: 'Save brand kit' }).click();
+    await expect(page.locator('#brand-text-err')).toBeVisibleSoon();
+    expect((await o.api('GET', '/api/messaging/brand')).body.name).not.toBe('Candle Co');
+    await page.getByLabel('Text colour', { exact: true }).fill('#222222');
+    await page.getByRole('button', { name: 'Save brand kit' }).click();
+    await expect.poll(async () => (await o.api('GET', '/api/messaging/brand')).body.colors?.primary, { timeout: 10_000 }).toBe('#aa3300');
+    const saved = (await o.api('GET', '/api/messaging/brand')).body;
+    expect(saved).toMatchObject({ name: 'Candle Co', senderEmail: 'hello@candle.test', colors: { primary: '#aa3300', text: '#222222' } });
+    await tb.shoot(page, 'brand-kit');
+    expect(tb.problems).toEqual([]);
+  }, T);
+});

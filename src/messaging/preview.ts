@@ -5,7 +5,7 @@ import { resolveCanonical } from '../profiles/read.ts';
 import { profileComputed } from '../segments/computed.ts';
 import { loadPerson } from './person.ts';
 import type { MessagingService } from './service.ts';
-import { RenderError, type RenderContext, renderTemplate, validateTemplate } from './templates/index.ts';
+import { RenderError, type RenderContext, renderTemplate, validateBrandKit, validateTemplate } from './templates/index.ts';
 
 const SAMPLE: RenderContext['profile'] = {
   id: 'sample',
@@ -21,6 +21,8 @@ export interface PreviewInput {
   profileId?: string;
   event?: { name: string; properties?: Record<string, unknown> };
   items?: Record<string, unknown>[];
+  /** An unsaved brand kit to render with (the brand kit editor's live preview); validated like a saved one. */
+  brand?: unknown;
 }
 
 export async function previewTemplate(svc: MessagingService, ws: string, input: PreviewInput) {
@@ -60,7 +62,7 @@ export async function previewTemplate(svc: MessagingService, ws: string, input: 
         links: { unsubscribeUrl: `${base}/u/preview`, preferencesUrl: `${base}/p/preview` },
         message: { id: 'preview' },
       },
-      { brand: await svc.settings.brand(ws), partials },
+      { brand: input.brand === undefined ? await svc.settings.brand(ws) : draftBrand(input.brand), partials },
     );
     return { templateId: input.templateId ?? null, version, profileId: profile.id, content, warnings };
   } catch (e) {
@@ -70,4 +72,10 @@ export async function previewTemplate(svc: MessagingService, ws: string, input: 
     }
     throw e;
   }
+}
+
+function draftBrand(input: unknown) {
+  const r = validateBrandKit(input);
+  if (!r.ok) throw new HttpError(400, 'invalid_request', `brand.${r.errors[0]!.field}: ${r.errors[0]!.message}`, `brand.${r.errors[0]!.field}`);
+  return r.value;
 }

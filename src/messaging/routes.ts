@@ -72,7 +72,7 @@ export async function messagingRoutes(app: FastifyInstance, { messaging: svc }: 
   app.get('/templates/:id/versions', { schema: { tags, summary: 'Versions of a template', params: Id } }, async (req) => ({ versions: await svc.templates.versions(ws(req), (req.params as { id: string }).id) }));
   app.post(
     '/templates/preview',
-    { schema: { tags, summary: 'Render a template (saved by id, or a draft source) for a real profile or sample data', body: Type.Object({ templateId: Type.Optional(Type.String()), source: Type.Optional(Any), profileId: Type.Optional(Type.String()), event: Type.Optional(Any), items: Type.Optional(Type.Array(Any)) }) } },
+    { schema: { tags, summary: 'Render a template (saved by id, or a draft source) for a real profile or sample data', body: Type.Object({ templateId: Type.Optional(Type.String()), source: Type.Optional(Any), profileId: Type.Optional(Type.String()), event: Type.Optional(Any), items: Type.Optional(Type.Array(Any)), brand: Type.Optional(Any) }) } },
     async (req) => previewTemplate(svc, ws(req), req.body as Parameters<typeof previewTemplate>[2]),
   );
   app.get('/template-blocks', { schema: { tags, summary: 'Reusable blocks ({% render "name" %}) shared by every channel' } }, async (req) => ({ blocks: await svc.templates.partials(ws(req)) }));
