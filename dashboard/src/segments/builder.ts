@@ -1,13 +1,19 @@
-// The condition builder's model: rows of the common condition kinds, to and from the segment definition JSON
-// (src/segments/definition.ts). A definition the rows cannot express exactly (nesting, geo, engagement, lists,
-// first/last performed…) stays in the JSON editor: fromDefinition answers null.
+// The condition builder's model: rows for every condition kind of the segment language (src/segments/definition.ts),
+// nested and/or groups and NOT per row, to and from the definition JSON. A definition the rows cannot express
+// exactly (a double NOT, `not` around a condition that has its own negate, values with commas…) stays in the JSON
+// editor: fromDefinition answers null rather than show something that would save differently.
+// The journey editor (journeys/Conditions.tsx) uses the same rows; ROW_KINDS stays the list it offers.
 
 export const OPS = ['eq', 'neq', 'in', 'not_in', 'contains', 'not_contains', 'starts_with', 'ends_with', 'matches', 'exists', 'not_exists', 'gt', 'gte', 'lt', 'lte', 'between'] as const;
 export const DATE_OPS = ['before', 'after', 'within_last', 'not_within_last', 'within_next', 'anniversary_within'] as const;
+/** first_performed / last_performed take only these (schema: DateOps without within_next, anniversary_within). */
+export const WHEN_OPS = ['before', 'after', 'within_last', 'not_within_last'] as const;
 export const WINDOW_OPS = new Set(['within_last', 'not_within_last', 'within_next', 'anniversary_within']);
 export const NO_VALUE_OPS = new Set(['exists', 'not_exists', ...WINDOW_OPS]);
-export const UNITS = ['minutes', 'hours', 'days', 'weeks'] as const;
+export const UNITS = ['seconds', 'minutes', 'hours', 'days', 'weeks'] as const;
 export const REACH_CHANNELS = ['email', 'sms', 'push', 'webpush', 'whatsapp'] as const;
+export const ENGAGE_ACTIONS = ['delivered', 'opened', 'clicked', 'replied', 'converted'] as const;
+export const ENGAGE_CHANNELS = ['email', 'sms', 'push', 'webpush', 'onsite', 'whatsapp'] as const;
 export const RFM_STAGES = ['Champions', 'Loyal', 'Potential loyalist', 'New', 'Promising', 'Needs attention', 'About to sleep', "Can't lose them", 'At risk', 'Hibernating', 'Lost'];
 export const COMPUTED = [
   'orders',
@@ -39,17 +45,28 @@ export interface Filter {
   path: string;
   op: string;
   value: string;
+  window?: Win;
 }
 
-export type Row = { key: number; negate: boolean } & (
+type Leaf =
   | { kind: 'trait'; trait: string; op: string; value: string; window: Win }
-  | { kind: 'event'; event: string; op: 'performed' | 'not_performed' | 'count'; countOp: 'gte' | 'lte' | 'eq'; countValue: string; windowOn: boolean; window: Win; filters: Filter[] }
+  | { kind: 'event'; event: string; op: 'performed' | 'not_performed' | 'count'; countOp: 'gte' | 'lte' | 'eq'; countValue: string; windowOn: boolean; window: Win; filters: Filter[]; channel?: string; internal?: boolean }
+  | { kind: 'when'; which: 'first_performed' | 'last_performed'; event: string; op: string; value: string; window: Win; filters: Filter[] }
+  | { kind: 'geo'; countries: string; cities: string; near: 'none' | 'location' | 'point'; location: string; lat: string; lon: string; km: string }
+  | { kind: 'engagement'; action: string; channel: string; windowOn: boolean; window: Win }
   | { kind: 'segment'; segmentId: string }
+  | { kind: 'list'; listId: string }
   | { kind: 'reachable'; channel: string; topic: string; require: 'reachable' | 'subscribed' }
   | { kind: 'rfm'; stages: string[] }
-  | { kind: 'computed'; property: string; op: string; value: string; window: Win }
-);
+  | { kind: 'computed'; property: string; op: string; value: string; window: Win };
+export type Group = { key: number; negate: boolean; kind: 'group'; match: 'and' | 'or'; rows: Row[] };
+/** `negate` is a NOT around the condition, or the condition's own `negate` for segment, list and engagement. */
+export type Row = ({ key: number; negate: boolean } & Leaf) | Group;
 export type RowKind = Row['kind'];
+/** Kinds with their own `negate` field: the NOT box sets it instead of wrapping them in `not`. */
+export const NATIVE_NEGATE = new Set<RowKind>(['segment', 'list', 'engagement']);
+
+/** The kinds the journey editor's rows offer (it edits the others in JSON). */
 export const ROW_KINDS: { kind: RowKind; label: string }[] = [
   { kind: 'event', label: 'Did an event' },
   { kind: 'trait', label: 'Has a trait' },
@@ -58,6 +75,16 @@ export const ROW_KINDS: { kind: RowKind; label: string }[] = [
   { kind: 'reachable', label: 'Reachable on a channel' },
   { kind: 'segment', label: 'In another segment' },
 ];
+/** Every kind the segment builder offers, in its "add condition" order. */
+export const BUILDER_KINDS: { kind: RowKind; label: string }[] = [
+  ...ROW_KINDS.slice(0, 1),
+  { kind: 'when', label: 'First or last time they did an event' },
+  ...ROW_KINDS.slice(1),
+  { kind: 'engagement', label: 'Engaged with a message' },
+  { kind: 'geo', label: 'Where they are' },
+  { kind: 'list', label: 'In a list' },
+];
+export const kindLabel = (k: RowKind) => (k === 'group' ? 'Group' : (BUILDER_KINDS.find((x) => x.kind === k)?.label ?? k));
 
 let keys = 0;
 const win = (): Win => ({ amount: '30', unit: 'days' });
@@ -69,14 +96,24 @@ export function newRow(kind: RowKind): Row {
       return { ...base, kind, trait: '', op: 'eq', value: '', window: win() };
     case 'event':
       return { ...base, kind, event: '', op: 'performed', countOp: 'gte', countValue: '1', windowOn: true, window: win(), filters: [] };
+    case 'when':
+      return { ...base, kind, which: 'last_performed', event: '', op: 'within_last', value: '', window: win(), filters: [] };
+    case 'geo':
+      return { ...base, kind, countries: '', cities: '', near: 'none', location: '', lat: '', lon: '', km: '10' };
+    case 'engagement':
+      return { ...base, kind, action: 'opened', channel: 'email', windowOn: true, window: win() };
     case 'segment':
       return { ...base, kind, segmentId: '' };
+    case 'list':
+      return { ...base, kind, listId: '' };
     case 'reachable':
       return { ...base, kind, channel: 'email', topic: '', require: 'reachable' };
     case 'rfm':
       return { ...base, kind, stages: [] };
     case 'computed':
       return { ...base, kind, property: 'orders', op: 'gte', value: '1', window: win() };
+    case 'group':
+      return { ...base, kind, match: 'or', rows: [] };
   }
 }
 
@@ -91,28 +128,58 @@ export function parseScalar(s: string): string | number | boolean | null {
   return s;
 }
 const scalarText = (v: unknown): string => (typeof v === 'string' ? (/^(-?\d+(\.\d+)?|true|false|null)$/.test(v.trim()) ? `"${v}"` : v) : v === null ? 'null' : String(v));
+/** An empty box is NaN (sent as null, so the API names the field) rather than Number('') = 0, a silent default. */
+const number = (s: string) => (s.trim() === '' ? Number.NaN : Number(s));
+const windowOf = (w: Win) => ({ amount: number(w.amount), unit: w.unit });
+const winText = (w: { amount: number; unit: string }): Win => ({ amount: String(w.amount), unit: w.unit });
+const okUnit = (w: unknown) => !w || (typeof w === 'object' && (UNITS as readonly string[]).includes((w as Win).unit) && typeof (w as { amount: unknown }).amount === 'number');
 
 function comparison(op: string, value: string, window: Win): Record<string, unknown> {
-  if (WINDOW_OPS.has(op)) return { op, window: { amount: Number(window.amount), unit: window.unit } };
+  if (WINDOW_OPS.has(op)) return { op, window: windowOf(window) };
   if (op === 'exists' || op === 'not_exists') return { op };
   if (op === 'in' || op === 'not_in') return { op, value: value.split(',').map((x) => parseScalar(x.trim())).filter((x) => x !== '') };
-  if (op === 'between') return { op, value: value.split(',').map((x) => Number(x.trim())) };
+  if (op === 'between') return { op, value: value.split(',').map((x) => number(x)) };
   if (op === 'before' || op === 'after') return { op, value: value.trim() };
   return { op, value: parseScalar(value) };
 }
 function comparisonText(c: { op: string; value?: unknown; window?: { amount: number; unit: string } }): { value: string; window: Win } | null {
-  const window = c.window ? { amount: String(c.window.amount), unit: c.window.unit } : win();
+  const window = c.window ? winText(c.window) : win();
   if (c.window && !WINDOW_OPS.has(c.op)) return null;
-  if (c.window && !(UNITS as readonly string[]).includes(c.window.unit)) return null;
+  if (!okUnit(c.window)) return null;
+  if (WINDOW_OPS.has(c.op) && !c.window) return null;
   if (c.value === undefined) return { value: '', window };
-  if (Array.isArray(c.value)) return { value: c.value.map(scalarText).join(', '), window };
+  if (NO_VALUE_OPS.has(c.op)) return null; // a value the rows would drop
+  if (Array.isArray(c.value)) {
+    // in / not_in / between only, and no element the comma-separated box would split or retype
+    if (!['in', 'not_in', 'between'].includes(c.op)) return null;
+    if (c.value.some((v) => (typeof v === 'string' && (v.includes(',') || v.trim() !== v || v === '')) || (typeof v === 'object' && v !== null))) return null;
+    return { value: c.value.map(scalarText).join(', '), window };
+  }
   if (typeof c.value === 'object' && c.value !== null) return null;
+  if (['in', 'not_in', 'between'].includes(c.op)) return null;
   return { value: scalarText(c.value), window };
 }
+const filtersOf = (fs: Filter[]) => (fs.length ? { filters: fs.map((f) => ({ path: f.path.trim(), ...comparison(f.op, f.value, f.window ?? win()) })) } : {});
+function filtersText(list: unknown): Filter[] | null {
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) return null;
+  const out: Filter[] = [];
+  for (const f of list) {
+    if (!f || typeof f !== 'object' || !Object.keys(f).every((k) => ['path', 'op', 'value', 'window'].includes(k))) return null;
+    const t = comparisonText(f);
+    if (!t || typeof f.path !== 'string') return null;
+    out.push({ path: f.path, op: f.op, value: t.value, ...(f.window ? { window: t.window } : {}) });
+  }
+  return out;
+}
+const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
 
 export function toCondition(r: Row): Record<string, unknown> {
   let c: Record<string, unknown>;
   switch (r.kind) {
+    case 'group':
+      c = { kind: r.match, conditions: r.rows.map(toCondition) };
+      break;
     case 'trait':
       c = { kind: 'trait', trait: r.trait.trim(), ...comparison(r.op, r.value, r.window) };
       break;
@@ -124,13 +191,32 @@ export function toCondition(r: Row): Record<string, unknown> {
         kind: 'event',
         event: r.event.trim(),
         op: r.op,
-        ...(r.op === 'count' ? { count: { op: r.countOp, value: Number(r.countValue) } } : {}),
-        ...(r.windowOn ? { window: { amount: Number(r.window.amount), unit: r.window.unit } } : {}),
-        ...(r.filters.length ? { filters: r.filters.map((f) => ({ path: f.path.trim(), ...comparison(f.op, f.value, win()) })) } : {}),
+        ...(r.op === 'count' ? { count: { op: r.countOp, value: number(r.countValue) } } : {}),
+        ...(r.windowOn ? { window: windowOf(r.window) } : {}),
+        ...filtersOf(r.filters),
+        ...(r.internal ? { internal: true } : {}),
+        ...(r.channel?.trim() ? { channel: r.channel.trim() } : {}),
       };
       break;
+    case 'when':
+      c = { kind: r.which, event: r.event.trim(), ...comparison(r.op, r.value, r.window), ...filtersOf(r.filters) };
+      break;
+    case 'geo': {
+      const km = number(r.km);
+      c = {
+        kind: 'geo',
+        ...(list(r.countries).length ? { country: list(r.countries) } : {}),
+        ...(list(r.cities).length ? { city: list(r.cities) } : {}),
+        ...(r.near === 'location' ? { near: { location: r.location.trim(), km } } : r.near === 'point' ? { near: { lat: number(r.lat), lon: number(r.lon), km } } : {}),
+      };
+      break;
+    }
+    case 'engagement':
+      return { kind: 'engagement', action: r.action, ...(r.channel ? { channel: r.channel } : {}), ...(r.windowOn ? { window: windowOf(r.window) } : {}), ...(r.negate ? { negate: true } : {}) };
     case 'segment':
       return { kind: 'segment', segmentId: r.segmentId, ...(r.negate ? { negate: true } : {}) };
+    case 'list':
+      return { kind: 'list', listId: r.listId, ...(r.negate ? { negate: true } : {}) };
     case 'reachable':
       c = { kind: 'reachable', channel: r.channel, ...(r.topic.trim() ? { topic: r.topic.trim() } : {}), ...(r.require === 'subscribed' ? { require: 'subscribed' } : {}) };
       break;
@@ -144,41 +230,53 @@ export function toCondition(r: Row): Record<string, unknown> {
 export interface Built {
   match: 'and' | 'or';
   rows: Row[];
+  /** The definition was one condition, not a list: saved back as that condition while there is one row. */
+  single?: boolean;
 }
 
 export function toDefinition(b: Built) {
+  if (b.single && b.rows.length === 1) return toCondition(b.rows[0]!);
   return { kind: b.match, conditions: b.rows.map(toCondition) };
 }
 
-function rowOf(c: any, negate: boolean): Row | null {
+const strings = (v: unknown) => Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === 'string' && s.trim() === s && s !== '' && !s.includes(','));
+
+function rowOf(c: any, negate: boolean, depth = 0): Row | null {
+  if (!c || typeof c !== 'object' || depth > 20) return null;
   const base = { key: ++keys, negate };
   const allowed = (keysAllowed: string[]) => Object.keys(c).every((k) => keysAllowed.includes(k));
-  switch (c?.kind) {
+  switch (c.kind) {
     case 'not':
-      return negate ? null : c.condition?.kind === 'segment' ? null : rowOf(c.condition, true);
+      // NOT(NOT x) and NOT around a kind with its own negate would not save back the same: JSON only.
+      if (negate || !allowed(['kind', 'condition']) || NATIVE_NEGATE.has(c.condition?.kind)) return null;
+      return rowOf(c.condition, true, depth + 1);
+    case 'and':
+    case 'or': {
+      if (!allowed(['kind', 'conditions']) || !Array.isArray(c.conditions)) return null;
+      const rows = c.conditions.map((x: unknown) => rowOf(x, false, depth + 1));
+      return rows.every(Boolean) ? { ...base, kind: 'group', match: c.kind, rows } : null;
+    }
     case 'trait': {
-      if (!allowed(['kind', 'trait', 'op', 'value', 'window'])) return null;
+      if (!allowed(['kind', 'trait', 'op', 'value', 'window']) || typeof c.trait !== 'string') return null;
       const t = comparisonText(c);
       return t ? { ...base, kind: 'trait', trait: c.trait, op: c.op, ...t } : null;
     }
     case 'computed': {
       if (!allowed(['kind', 'property', 'op', 'value', 'window'])) return null;
       if (c.property === 'rfm_stage') {
-        const stages = c.op === 'in' && Array.isArray(c.value) ? c.value : c.op === 'eq' && typeof c.value === 'string' ? [c.value] : null;
+        const stages = c.op === 'in' && Array.isArray(c.value) ? c.value : null;
         return stages && stages.every((s: unknown) => typeof s === 'string') ? { ...base, kind: 'rfm', stages } : null;
       }
       const t = comparisonText(c);
-      return t && COMPUTED.includes(c.property) ? { ...base, kind: 'computed', property: c.property, op: c.op, ...t } : null;
+      const known = COMPUTED.includes(c.property) || (typeof c.property === 'string' && c.property.startsWith('custom.'));
+      return t && known ? { ...base, kind: 'computed', property: c.property, op: c.op, ...t } : null;
     }
     case 'event': {
-      if (!allowed(['kind', 'event', 'op', 'count', 'window', 'filters'])) return null;
-      if (c.window && !(UNITS as readonly string[]).includes(c.window.unit)) return null;
-      const filters: Filter[] = [];
-      for (const f of c.filters ?? []) {
-        const t = comparisonText(f);
-        if (!t || f.window) return null;
-        filters.push({ path: f.path, op: f.op, value: t.value });
-      }
+      if (!allowed(['kind', 'event', 'op', 'count', 'window', 'filters', 'internal', 'channel']) || !okUnit(c.window)) return null;
+      if (c.internal === false || c.channel === '') return null; // would be dropped on save
+      if (!!c.count !== (c.op === 'count')) return null;
+      const filters = filtersText(c.filters);
+      if (!filters || (c.filters && !c.filters.length)) return null;
       return {
         ...base,
         kind: 'event',
@@ -187,14 +285,49 @@ function rowOf(c: any, negate: boolean): Row | null {
         countOp: c.count?.op ?? 'gte',
         countValue: String(c.count?.value ?? 1),
         windowOn: !!c.window,
-        window: c.window ? { amount: String(c.window.amount), unit: c.window.unit } : win(),
+        window: c.window ? winText(c.window) : win(),
         filters,
+        ...(c.internal ? { internal: true } : {}),
+        ...(c.channel ? { channel: c.channel } : {}),
       };
     }
+    case 'first_performed':
+    case 'last_performed': {
+      if (!allowed(['kind', 'event', 'op', 'value', 'window', 'filters']) || !(WHEN_OPS as readonly string[]).includes(c.op)) return null;
+      const t = comparisonText(c);
+      const filters = filtersText(c.filters);
+      if (!t || !filters || (c.filters && !c.filters.length)) return null;
+      return { ...base, kind: 'when', which: c.kind, event: c.event, op: c.op, ...t, filters };
+    }
+    case 'geo': {
+      if (!allowed(['kind', 'country', 'city', 'near'])) return null;
+      if ((c.country !== undefined && !strings(c.country)) || (c.city !== undefined && !strings(c.city))) return null;
+      const n = c.near;
+      const point = n && typeof n === 'object' && Object.keys(n).sort().join() === 'km,lat,lon';
+      const loc = n && typeof n === 'object' && Object.keys(n).sort().join() === 'km,location';
+      if (n !== undefined && !point && !loc) return null;
+      return {
+        ...base,
+        kind: 'geo',
+        countries: (c.country ?? []).join(', '),
+        cities: (c.city ?? []).join(', '),
+        near: point ? 'point' : loc ? 'location' : 'none',
+        location: loc ? String(n.location) : '',
+        lat: point ? String(n.lat) : '',
+        lon: point ? String(n.lon) : '',
+        km: n ? String(n.km) : '10',
+      };
+    }
+    case 'engagement':
+      if (!allowed(['kind', 'action', 'channel', 'window', 'negate']) || !okUnit(c.window) || c.negate === false) return null;
+      return { ...base, negate: !!c.negate, kind: 'engagement', action: c.action, channel: c.channel ?? '', windowOn: !!c.window, window: c.window ? winText(c.window) : win() };
     case 'segment':
-      return negate || !allowed(['kind', 'segmentId', 'negate']) ? null : { ...base, negate: !!c.negate, kind: 'segment', segmentId: c.segmentId };
+      return !allowed(['kind', 'segmentId', 'negate']) || c.negate === false ? null : { ...base, negate: !!c.negate, kind: 'segment', segmentId: c.segmentId };
+    case 'list':
+      return !allowed(['kind', 'listId', 'negate']) || c.negate === false ? null : { ...base, negate: !!c.negate, kind: 'list', listId: c.listId };
     case 'reachable':
-      return allowed(['kind', 'channel', 'topic', 'require']) ? { ...base, kind: 'reachable', channel: c.channel, topic: c.topic ?? '', require: c.require === 'subscribed' ? 'subscribed' : 'reachable' } : null;
+      if (!allowed(['kind', 'channel', 'topic', 'require']) || c.topic === '' || c.require === 'reachable') return null;
+      return { ...base, kind: 'reachable', channel: c.channel, topic: c.topic ?? '', require: c.require === 'subscribed' ? 'subscribed' : 'reachable' };
     default:
       return null;
   }
@@ -202,27 +335,9 @@ function rowOf(c: any, negate: boolean): Row | null {
 
 /** The builder's view of a definition, or null when only the JSON editor can show it faithfully. */
 export function fromDefinition(def: any): Built | null {
-  if (def && (def.kind === 'and' || def.kind === 'or') && Array.isArray(def.conditions)) {
-    const rows = def.conditions.map((c: unknown) => rowOf(c, false));
-    return rows.every(Boolean) ? { match: def.kind, rows } : null;
-  }
   const one = rowOf(def, false);
-  return one ? { match: 'and', rows: [one] } : null;
+  if (!one) return null;
+  // The root and/or is the "match all / any" choice; a NOT around it is shown as a NOT group.
+  if (one.kind === 'group' && !one.negate) return { match: one.match, rows: one.rows };
+  return { match: 'and', rows: [one], single: true };
 }
-
-/**
- * Where an API error path (definition.conditions.1.count.value) falls in the builder: the row and the field inside
- * it (count.value), with `not` wrappers looked through.
- */
-export function locate(field: string | undefined, built: Built | null): { row: number; path: string } | null {
-  if (!field || !built) return null;
-  const m = /^definition\.conditions\.(\d+)(?:\.(.*))?$/.exec(field);
-  if (!m) return null;
-  const row = Number(m[1]);
-  let path = m[2] ?? '';
-  if (built.rows[row]?.negate && built.rows[row]!.kind !== 'segment') path = path.replace(/^condition\.?/, '');
-  return { row, path };
-}
-
-/** Strips the path the API puts before its message ("definition.conditions.0.window.amount: …"). */
-export const bare = (message: string) => message.replace(/^definition(\.[\w$[\]-]+)*: /, '');
