@@ -4,7 +4,7 @@
 import { type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestOmnia, startTestOmnia } from './helpers.ts';
-import { type TestBrowser, expectHeading, openBrowser } from './support/browser.ts';
+import { type TestBrowser, createOwner, expectHeading, openBrowser } from './support/browser.ts';
 
 const T = 120_000;
 
@@ -20,12 +20,7 @@ describe('template editor (sqlite, Chromium)', () => {
     await o.settle();
     tb = await openBrowser('omnia-template-shots-');
     ({ p: page } = await tb.newPage());
-    await page.goto(o.url);
-    await page.getByLabel('Your name').fill('Olivia Owner');
-    await page.getByLabel('Email').fill('olivia@candle.example');
-    await page.getByLabel('Password').fill('owner-password-1');
-    await page.getByRole('button', { name: 'Create account and sign in' }).click();
-    await expectHeading(page, 'Overview');
+    await createOwner(page, o.url);
   }, T);
   afterAll(async () => {
     await tb?.close();
@@ -77,9 +72,29 @@ describe('template editor (sqlite, Chromium)', () => {
     await expect(page.getByTestId('sms-count')).toContainTextSoon('1 segment');
     await page.getByLabel('Message').fill(`Your order is ready for pick-up. ${'x'.repeat(140)}`);
     await expect(page.getByTestId('sms-count')).toContainTextSoon('2 segments');
+    await tb.shoot(page, 'template-editor-sms');
     await page.getByRole('button', { name: 'Create template' }).click();
     await page.waitForURL(/\/templates\/tpl_[^/]+$/);
     expect((await templates()).find((t) => t.name === 'Short SMS')?.source.channel).toBe('sms');
+  }, T);
+
+  it('makes an onsite modal and a push notification, each with its mock', async () => {
+    await page.goto(`${o.url}/templates/new`);
+    await page.getByLabel('Channel').selectOption('onsite');
+    await page.getByLabel('Name', { exact: true }).fill('Modal offer');
+    await page.getByLabel('Kind').selectOption('modal');
+    await page.getByLabel('Title').fill('Hello {{ profile.first_name | default: "you" }}');
+    await expect(page.locator('.te-onsite[data-kind="modal"]')).toContainTextSoon('Hello Alex');
+    await page.getByRole('button', { name: 'Create template' }).click();
+    await page.waitForURL(/\/templates\/tpl_[^/]+$/);
+    expect((await templates()).find((t) => t.name === 'Modal offer')?.source).toMatchObject({ channel: 'onsite', kind: 'modal' });
+    await page.goto(`${o.url}/templates/new`);
+    await page.getByLabel('Channel').selectOption('push');
+    await page.getByLabel('Text').fill('Your cart misses you');
+    await page.getByLabel('Preview as').fill('zoe@');
+    await page.getByRole('button', { name: 'Render' }).click();
+    await expect(page.getByRole('img', { name: /Notification: Hi Zoë/ })).toBeVisibleSoon();
+    await expect(page.getByText('Rendered for zoe@example.com')).toBeVisibleSoon();
   }, T);
 
   it('had no errors in the browser', () => {
@@ -95,12 +110,7 @@ describe('brand kit (sqlite, Chromium)', () => {
     o = await startTestOmnia('sqlite');
     tb = await openBrowser('omnia-brand-shots-');
     ({ p: page } = await tb.newPage());
-    await page.goto(o.url);
-    await page.getByLabel('Your name').fill('Olivia Owner');
-    await page.getByLabel('Email').fill('olivia@candle.example');
-    await page.getByLabel('Password').fill('owner-password-1');
-    await page.getByRole('button', { name: 'Create account and sign in' }).click();
-    await expectHeading(page, 'Overview');
+    await createOwner(page, o.url);
   }, T);
   afterAll(async () => {
     await tb?.close();

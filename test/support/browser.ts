@@ -101,6 +101,16 @@ export async function signIn(p: Page, url: string, email: string, password: stri
   await expect(p.getByRole('heading', { level: 1, name: 'Overview' })).toBeVisibleSoon();
 }
 
+/** First run: creates the owner through the setup page and lands on the overview. */
+export async function createOwner(p: Page, url: string, owner = { name: 'Olivia Owner', email: 'olivia@candle.example', password: 'owner-password-1' }) {
+  await p.goto(url);
+  await p.getByLabel('Your name').fill(owner.name);
+  await p.getByLabel('Email').fill(owner.email);
+  await p.getByLabel('Password').fill(owner.password);
+  await p.getByRole('button', { name: 'Create account and sign in' }).click();
+  await expect(p.getByRole('heading', { level: 1, name: 'Overview' })).toBeVisibleSoon();
+}
+
 export const navTo = (p: Page, label: string) => p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
 export const expectHeading = (p: Page, name: string | RegExp) => expect(p.getByRole('heading', { level: 1, name })).toBeVisibleSoon();
 

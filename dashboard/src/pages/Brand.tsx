@@ -5,6 +5,7 @@ import { useEffect, useState } from 'react';
 import { ApiError, get, post, put } from '../api.ts';
 import { useCan } from '../session.tsx';
 import { Card, ErrorBox, Field, Loading, Page, described, useAsync, useDebounced, useToast } from '../ui.tsx';
+import '../template-editor/editor.css';
 
 interface Kit {
   name: string;
@@ -97,7 +98,7 @@ export function Brand() {
               const set = (v: string) => setKit({ ...kit, colors: { ...kit.colors, [c.key]: v } });
               return (
                 <Field key={c.key} id={id} label={c.label} error={e}>
-                  <div className="inline-form">
+                  <div className="te-color">
                     <input type="color" aria-label={`${c.label} picker`} value={/^#[0-9a-f]{6}$/i.test(kit.colors[c.key]) ? kit.colors[c.key] : '#000000'} disabled={!can} onChange={(x) => set(x.target.value)} />
                     <input {...described(id, e)} value={kit.colors[c.key]} readOnly={!can} onChange={(x) => set(x.target.value)} />
                   </div>
@@ -116,7 +117,13 @@ export function Brand() {
           })}
         </Card>
         <Card title="Sample email" id="brand-preview" className="card-preview">
-          {html ? <iframe className="email-frame" title="Sample email in the brand" sandbox="" srcDoc={html} style={{ width: '100%' }} /> : <Loading rows={4} height={400} />}
+          {html ? (
+            <div className="te-frame-wrap">
+              <iframe className="email-frame" title="Sample email in the brand" sandbox="" srcDoc={html} style={{ width: '100%' }} />
+            </div>
+          ) : (
+            <Loading rows={4} height={400} />
+          )}
         </Card>
       </div>
     </Page>

@@ -7,21 +7,33 @@ import { ApiError, enc, get, patch, post } from '../api.ts';
 import { navigate } from '../router.tsx';
 import { useCan } from '../session.tsx';
 import { Card, ErrorBox, Field, Loading, Page, described, useAsync, useDebounced, useToast } from '../ui.tsx';
+import { PersonPicker } from '../template-editor/PersonPicker.tsx';
+import { RenderedPreview } from '../template-editor/Preview.tsx';
 
 type Channel = 'email' | 'sms' | 'push' | 'onsite' | 'webhook';
-const FIELDS: Record<Channel, { key: string; label: string; area?: boolean; hint?: string }[]> = {
+interface FieldDef {
+  key: string;
+  label: string;
+  area?: boolean;
+  hint?: string;
+  options?: string[];
+}
+const FIELDS: Record<Channel, FieldDef[]> = {
   email: [
     { key: 'subject', label: 'Subject' },
     { key: 'preheader', label: 'Preheader' },
     { key: 'mjml', label: 'Body (MJML)', area: true, hint: 'Sections of MJML (<mj-section>…); the brand kit adds the header and footer.' },
+    { key: 'text', label: 'Plain-text version (optional)', area: true, hint: 'Left empty, Omnia derives it from the HTML.' },
   ],
   sms: [{ key: 'body', label: 'Message', area: true, hint: 'Omnia adds the opt-out line for marketing messages.' }],
   push: [
     { key: 'title', label: 'Title' },
     { key: 'body', label: 'Text', area: true },
     { key: 'url', label: 'Opens (URL)' },
+    { key: 'icon', label: 'Icon URL (optional)' },
   ],
   onsite: [
+    { key: 'kind', label: 'Kind', options: ['banner', 'modal'] },
     { key: 'title', label: 'Title' },
     { key: 'body', label: 'Body (HTML)', area: true },
     { key: 'url', label: 'Link (URL)' },
@@ -33,9 +45,15 @@ const STARTER: Record<Channel, Record<string, string>> = {
   email: { subject: 'Hello {{ profile.first_name | default: "there" }}', preheader: '', mjml: '<mj-section><mj-column><mj-text font-size="18px">Hi {{ profile.first_name | default: "there" }},</mj-text><mj-button href="https://shop.example.com">Shop now</mj-button></mj-column></mj-section>' },
   sms: { body: 'Hi {{ profile.first_name | default: "there" }}, ' },
   push: { title: 'Hi {{ profile.first_name | default: "there" }}', body: '', url: '' },
-  onsite: { title: '', body: '', url: '' },
+  onsite: { kind: 'banner', title: 'Hi {{ profile.first_name | default: "there" }}', body: '<p>Free shipping this week.</p>', url: '' },
   webhook: { body: '{"profile": "{{ profile.id }}"}' },
 };
+
+/** The fields shown for a source: an email written in HTML (through the API) keeps an HTML body field. */
+const fieldsFor = (channel: Channel, src: Record<string, string>): FieldDef[] =>
+  channel === 'email' && src.html !== undefined && src.mjml === undefined
+    ? FIELDS.email.map((f) => (f.key === 'mjml' ? { key: 'html', label: 'Body (HTML)', area: true } : f))
+    : FIELDS[channel];
 
 /** The field of an API error (source.mjml → mjml), or the error's own field. */
 const fieldOf = (e: unknown) => (e instanceof ApiError && e.field ? e.field.replace(/^(body\.)?source\./, '') : null);
@@ -48,7 +66,6 @@ export function TemplateEdit({ id }: { id?: string }) {
   const [channel, setChannel] = useState<Channel>('email');
   const [src, setSrc] = useState<Record<string, string>>(STARTER.email);
   const [width, setWidth] = useState<'phone' | 'desktop'>('desktop');
-  const [who, setWho] = useState('');
   const [profileId, setProfileId] = useState<string | null>(null);
   const [preview, setPreview] = useState<{ content?: any; warnings?: string[]; error?: unknown } | null>(null);
   const [saveErr, setSaveErr] = useState<unknown>(null);
@@ -77,14 +94,6 @@ export function TemplateEdit({ id }: { id?: string }) {
     400,
   );
 
-  const findPerson = async () => {
-    setProfileId(null);
-    if (!who.trim()) return;
-    const r = await get<{ profiles: { profileId: string }[] }>(`/profiles?search=${enc(who.trim())}&limit=1`);
-    if (r.profiles[0]) setProfileId(r.profiles[0].profileId);
-    else toast(`No customer matches “${who}”`);
-  };
-
   const save = async () => {
     setBusy(true);
     setSaveErr(null);
@@ -103,8 +112,7 @@ export function TemplateEdit({ id }: { id?: string }) {
   if (id && !existing.data) return <Page title="Edit template"><Loading rows={6} height={400} /></Page>;
   const errField = fieldOf(saveErr) ?? fieldOf(preview?.error);
   const errMsg = (k: string) => (errField === k ? ((saveErr ?? preview?.error) as Error).message : null);
-  const sms = preview?.content?.sms;
-  const push = preview?.content?.push;
+  const fields = fieldsFor(channel, src);
   return (
     <Page
       title={id ? `Edit ${existing.data?.name ?? 'template'}` : 'New template'}
@@ -141,20 +149,32 @@ export function TemplateEdit({ id }: { id?: string }) {
               ))}
             </select>
           </Field>
-          {FIELDS[channel].map((f) => {
+          {fields.map((f) => {
             const fid = `tpl-${f.key}`;
             const err = errMsg(f.key);
-            const props = { ...described(fid, err, !!f.hint), value: src[f.key] ?? '', readOnly: !can, onChange: (e: { target: { value: string } }) => setSrc({ ...src, [f.key]: e.target.value }) };
+            const props = { ...described(fid, err, !!f.hint), value: src[f.key] ?? '', onChange: (e: { target: { value: string } }) => setSrc({ ...src, [f.key]: e.target.value }) };
             return (
               <Field key={f.key} id={fid} label={f.label} error={err} hint={f.hint}>
-                {f.area ? <textarea rows={channel === 'email' ? 14 : 5} spellCheck={false} className="code" {...props} /> : <input {...props} />}
+                {f.options ? (
+                  <select {...props} disabled={!can}>
+                    {f.options.map((o) => (
+                      <option key={o} value={o}>
+                        {o}
+                      </option>
+                    ))}
+                  </select>
+                ) : f.area ? (
+                  <textarea rows={f.key === 'mjml' || f.key === 'html' ? 14 : 5} spellCheck={false} className="code" readOnly={!can} {...props} />
+                ) : (
+                  <input readOnly={!can} {...props} />
+                )}
               </Field>
             );
           })}
           <p className="hint">
             Insert:{' '}
             {SNIPPETS.map((s) => (
-              <button key={s} type="button" className="chip" disabled={!can} onClick={() => { const k = FIELDS[channel].find((f) => f.area)?.key ?? FIELDS[channel][0]!.key; setSrc({ ...src, [k]: (src[k] ?? '') + s }); }}>
+              <button key={s} type="button" className="chip" disabled={!can} onClick={() => { const k = fields.find((f) => f.area)?.key ?? fields[0]!.key; setSrc({ ...src, [k]: (src[k] ?? '') + s }); }}>
                 {s}
               </button>
             ))}
@@ -168,38 +188,17 @@ export function TemplateEdit({ id }: { id?: string }) {
                 <button type="button" aria-pressed={width === 'desktop'} onClick={() => setWidth('desktop')}>Desktop</button>
               </div>
             ) : null}
-            <form className="inline-form" onSubmit={(e) => { e.preventDefault(); void findPerson(); }}>
-              <label htmlFor="tpl-as">Preview as</label>
-              <input id="tpl-as" type="search" placeholder="name or email" value={who} onChange={(e) => setWho(e.target.value)} />
-              <button type="submit" className="btn btn-ghost">Render</button>
-            </form>
           </div>
-          <p className="hint" aria-live="polite">{profileId ? `Rendered for ${profileId}` : 'Rendered for a sample person'}</p>
+          <PersonPicker profileId={profileId} onPick={(p) => setProfileId(p)} />
           {preview?.error ? (
             <p className="notice notice-error" role="alert">{(preview.error as Error).message}</p>
           ) : !preview?.content ? (
             <Loading rows={4} height={300} />
-          ) : channel === 'email' ? (
-            <>
-              <p className="preview-subject"><strong>{preview.content.email?.subject}</strong> <span className="muted">{preview.content.email?.preheader}</span></p>
-              <iframe className="email-frame" title="Email preview" sandbox="" srcDoc={preview.content.email?.html ?? ''} style={{ width: width === 'phone' ? 390 : '100%', height: 520, border: '1px solid var(--line)', background: '#fff' }} />
-            </>
-          ) : sms ? (
-            <div className="sms-preview">
-              <p className="sms-bubble">{sms.body}</p>
-              <p className="muted small" data-testid="sms-count">{sms.encoding} · {sms.units} characters · {sms.segments} segment{sms.segments === 1 ? '' : 's'}</p>
-            </div>
-          ) : push ? (
-            <div className="push-preview" role="img" aria-label={`Notification: ${push.title}. ${push.body}`}>
-              <strong>{push.title}</strong>
-              <p>{push.body}</p>
-              {push.url ? <span className="muted small">{push.url}</span> : null}
-            </div>
           ) : (
-            <pre className="code">{JSON.stringify(preview.content, null, 2)}</pre>
+            <RenderedPreview content={preview.content} width={width} />
           )}
           {preview?.warnings?.length ? (
-            <ul className="notice notice-warn">{preview.warnings.map((w, i) => <li key={i}>{w}</li>)}</ul>
+            <ul className="notice notice-warn te-warnings" aria-label="Render warnings">{preview.warnings.map((w, i) => <li key={i}>{w}</li>)}</ul>
           ) : null}
         </Card>
       </div>
