@@ -119,15 +119,26 @@ describe('dashboard settings (sqlite, Chromium)', () => {
     await expect.poll(async () => (await o.api('GET', '/api/messaging/policy')).body.caps).toEqual([{ scope: 'email', period: 'week', max: 4 }]);
     expect((await o.api('GET', '/api/messaging/policy')).body.quietHours).toEqual([{ channel: 'all', start: '22:30', end: '07:15' }]);
 
-    // A bad cap (max 0 is allowed: "none on that scope", so -1): the API's message is next to that row's field.
+    // A bad cap (max 0 is allowed: "none on that scope", so -1): the API's validator runs in the page, so its
+    // message is next to that row's field as it is typed; Save sends nothing and focuses the field.
+    const puts: string[] = [];
+    page.on('request', (r) => void (r.method() === 'PUT' && puts.push(r.url())));
     await page.getByRole('button', { name: 'Add a cap' }).click();
     const cap2 = page.getByRole('group', { name: 'Cap 2' });
     await cap2.getByLabel('At most').fill('-1');
-    await page.getByRole('button', { name: 'Save policy' }).click();
     await expect(page.locator('#cap-1-max-err')).toContainTextSoon('whole number');
     expect(await page.locator('#cap-1-max').getAttribute('aria-invalid')).toBe('true');
     expect(await page.locator('#cap-0-max-err').count()).toBe(0);
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await expect(page.locator('#cap-1-max')).toBeFocused();
     await tb.shoot(page, 'settings-policy-error', { full: true });
+    // A second cap on the same channel and period as a valid one: the duplicate is named on its row.
+    await cap2.getByLabel('At most').fill('2');
+    await expect(page.locator('#cap-1-max-err')).toHaveCountSoon(0);
+    await page.getByRole('button', { name: 'Add a cap' }).click();
+    await expect(page.locator('#cap-2-max-err')).toContainTextSoon('already limits all per day');
+    await page.getByRole('button', { name: 'Remove cap 3' }).click();
+    expect(puts).toEqual([]);
     expect((await o.api('GET', '/api/messaging/policy')).body.caps).toEqual([{ scope: 'email', period: 'week', max: 4 }]);
     await page.getByRole('button', { name: 'Remove cap 2' }).click();
   }, T);

@@ -128,11 +128,23 @@ describe('brand kit (sqlite, Chromium)', () => {
     await expect.poll(async () => (await page.locator('iframe.email-frame').getAttribute('srcdoc'))?.toLowerCase().includes('#aa3300'), { timeout: 10_000 }).toBe(true);
     await page.getByLabel('Address', { exact: false }).first().fill('1 High Street, Leeds LS1 1AA');
     await page.getByLabel('Sender email').fill('hello@candle.test');
-    // A bad colour: the API's message under the field, nothing saved.
+    // A bad colour: the API's own validator runs in the page, so its message is under the field as it is typed, and
+    // a Save sends nothing. The API refuses the same value with the same words.
+    const puts: string[] = [];
+    page.on('request', (r) => void (r.method() === 'PUT' && puts.push(r.url())));
     await page.getByLabel('Text colour', { exact: true }).fill('dark');
-    await page.getByRole('button', { name: 'Save brand kit' }).click();
     await expect(page.locator('#brand-text-err')).toBeVisibleSoon();
-    expect((await o.api('GET', '/api/messaging/brand')).body.name).not.toBe('Candle Co');
+    const shown = (await page.locator('#brand-text-err').textContent()) ?? '';
+    await page.getByRole('button', { name: 'Save brand kit' }).click();
+    await expect(page.locator('#brand-text')).toBeFocused();
+    expect(puts).toEqual([]);
+    const current = (await o.api('GET', '/api/messaging/brand')).body;
+    expect(current.name).not.toBe('Candle Co');
+    const refused = await o.api('PUT', '/api/messaging/brand', { ...current, colors: { ...current.colors, text: 'dark' } });
+    expect(refused.status).toBe(400);
+    expect(shown.length).toBeGreaterThan(0);
+    // (The page writes the message as a sentence: capital first letter, full stop.)
+    expect(refused.body.error.message.toLowerCase()).toContain(shown.trim().replace(/\.$/, '').toLowerCase());
     await page.getByLabel('Text colour', { exact: true }).fill('#222222');
     await page.getByRole('button', { name: 'Save brand kit' }).click();
     await expect.poll(async () => (await o.api('GET', '/api/messaging/brand')).body.colors?.primary, { timeout: 10_000 }).toBe('#aa3300');

@@ -84,7 +84,8 @@ describe.each(BACKENDS)('messaging (%s)', (backend) => {
     expect(red.status).toBe(302);
     expect(red.headers.get('location')).toBe('https://shop.candle.test/new?src=email&x=1');
     // Tampering with the token is refused.
-    const tampered = click.slice(0, -3) + (click.endsWith('A') ? 'B' : 'A') + click.slice(-2);
+    // (The replaced character must differ from the one it replaces: choosing by another position failed 1 run in 64.)
+    const tampered = click.slice(0, -3) + (click.at(-3) === 'A' ? 'B' : 'A') + click.slice(-2);
     expect((await fetch(tampered, { redirect: 'manual' })).status).toBe(400);
     const pixel = /src="(http:\/\/127\.0\.0\.1:\d+\/t\/o\/default\/[^"]+\.gif)"/.exec(String(mail.html))![1]!;
     const gif = await fetch(pixel, { headers: { 'user-agent': 'Mozilla/5.0' } }); // Apple's privacy proxy: flagged, not counted

@@ -1,12 +1,15 @@
 // Policy tab: frequency caps (marketing messages per person per day/week) and quiet hours, as editable rows.
 // The whole policy is sent back on Save (the API fills missing fields with its defaults, not the stored values), so
 // the fields this screen does not edit (over-cap behaviour, fallback order, consent…) are kept as loaded.
-// The API's 400 names its field (caps[1].max): the message is shown next to that row's control.
-import { type FormEvent, useEffect, useState } from 'react';
+// Every edit is checked by the API's own validator (validatePolicy, imported from the server code), so each row shows
+// the error a save would get as it is typed, and a Save with errors sends nothing. Should the server still refuse,
+// its 400 names the field (caps[1].max) and the message is shown next to that row's control too.
+import { type FormEvent, useEffect, useMemo, useState } from 'react';
+import { validatePolicy } from '../../../src/messaging/arbiter/policy.ts';
 import { get, put } from '../api.ts';
 import { Card, ErrorBox, Field, Loading, described, useAsync, useToast } from '../ui.tsx';
 import { useCan } from '../session.tsx';
-import { type FormError, errorFor, formError, unplaced } from './common.tsx';
+import { type FormError, errorFor, formError, normField, unplaced } from './common.tsx';
 
 const CHANNELS = ['email', 'sms', 'push', 'onsite', 'webhook'];
 interface Cap {
@@ -43,12 +46,23 @@ function PolicyForm({ policy, onSaved }: { policy: Policy; onSaved: (p: Policy) 
   }, [policy]);
 
   const fieldNames = [...caps.flatMap((_, i) => [`caps.${i}`, `caps.${i}.scope`, `caps.${i}.period`, `caps.${i}.max`]), ...quiet.flatMap((_, i) => [`quietHours.${i}`, `quietHours.${i}.channel`, `quietHours.${i}.start`, `quietHours.${i}.end`])];
+  // The policy as it would be sent, and what the API's validator says of it (field → message).
+  const body = useMemo(() => ({ ...policy, caps: caps.map((c) => ({ ...c, max: c.max === '' ? null : Number(c.max) })), quietHours: quiet }), [policy, caps, quiet]);
+  const local = useMemo(() => {
+    const r = validatePolicy(body);
+    return new Map(r.ok ? [] : r.errors.map((x) => [normField(x.field), x.message]));
+  }, [body]);
+  const stray = [...local].filter(([f]) => !fieldNames.includes(f));
   const save = async (e: FormEvent) => {
     e.preventDefault();
+    if (local.size) {
+      const first = (e.currentTarget as HTMLFormElement).querySelector<HTMLElement>('[aria-invalid="true"]');
+      first?.focus();
+      return;
+    }
     setBusy(true);
     setFe(null);
     try {
-      const body = { ...policy, caps: caps.map((c) => ({ ...c, max: c.max === '' ? null : Number(c.max) })), quietHours: quiet };
       onSaved(await put<Policy>('/messaging/policy', body));
       toast('Policy saved');
     } catch (err) {
@@ -59,11 +73,12 @@ function PolicyForm({ policy, onSaved }: { policy: Policy; onSaved: (p: Policy) 
   };
   const setCap = (i: number, patch: Partial<Cap>) => setCaps(caps.map((c, j) => (j === i ? { ...c, ...patch } : c)));
   const setQ = (i: number, patch: Partial<Quiet>) => setQuiet(quiet.map((q, j) => (j === i ? { ...q, ...patch } : q)));
-  const rowErr = (f: string) => errorFor(fe, f);
+  const rowErr = (f: string) => local.get(f) ?? errorFor(fe, f);
 
   return (
     <form onSubmit={save} aria-label="Messaging policy" noValidate>
       <ErrorBox error={unplaced(fe, fieldNames)} />
+      {stray.length ? <p className="notice notice-error" role="alert">{stray.map(([f, m]) => `${f}: ${m}`).join('; ')}</p> : null}
       {can ? null : <p className="notice notice-info">Your role can read the policy but not change it.</p>}
       <fieldset disabled={!can} style={{ border: 0, padding: 0, margin: 0 }}>
         <Card title="Frequency caps" id="caps">

@@ -1,24 +1,16 @@
 // The brand kit (/templates/brand): what every email's layout and every sender identity is made of (GET/PUT
 // /api/messaging/brand), with a sample email rendered by Omnia in the brand as it is being edited (the preview takes
-// the unsaved kit). The API's 400 names the field (colors.primary, senderEmail…): the message is shown there.
-import { useEffect, useState } from 'react';
+// the unsaved kit). Every field is checked as it is typed by the API's own validator (validateBrandKit, imported
+// from the server code, not rewritten here), so the errors shown are exactly those a save would get; a Save with
+// errors sends nothing. The API's 400 (if the server still refuses) names the field and is shown there too.
+import { useEffect, useMemo, useState } from 'react';
+import { type BrandKit, validateBrandKit } from '../../../src/messaging/templates/brand-kit.ts';
 import { ApiError, get, post, put } from '../api.ts';
 import { useCan } from '../session.tsx';
 import { Card, ErrorBox, Field, Loading, Page, described, useAsync, useDebounced, useToast } from '../ui.tsx';
 import '../template-editor/editor.css';
 
-interface Kit {
-  name: string;
-  logoUrl?: string;
-  colors: { primary: string; background: string; text: string };
-  font: string;
-  address: string;
-  footerText?: string;
-  senderName: string;
-  senderEmail: string;
-  replyTo?: string;
-  smsSenderName?: string;
-}
+type Kit = BrandKit;
 
 const TEXT: { key: keyof Kit; label: string; hint?: string }[] = [
   { key: 'name', label: 'Brand name' },
@@ -53,11 +45,18 @@ export function Brand() {
   useEffect(() => {
     if (res.data) setKit(res.data);
   }, [res.data]);
+  // The unsaved kit as the API would receive it (empty optional fields left out), checked by the API's validator.
+  const clean = useMemo(() => (kit ? Object.fromEntries(Object.entries(kit).filter(([, v]) => v !== '' && v !== undefined)) : null), [kit]);
+  const local = useMemo(() => {
+    const r = clean ? validateBrandKit(clean) : null;
+    return new Map(r && !r.ok ? r.errors.map((e) => [e.field, e.message]) : []);
+  }, [clean]);
   useDebounced(
     () => {
-      if (!kit) return;
+      // An invalid kit keeps the last sample: the errors are shown at their fields instead.
+      if (!clean || local.size) return;
       let live = true;
-      post('/templates/preview', { source: SAMPLE, brand: kit }).then(
+      post('/templates/preview', { source: SAMPLE, brand: clean }).then(
         (r) => live && setHtml(r.content?.email?.html ?? null),
         () => live && setHtml(null),
       );
@@ -68,12 +67,17 @@ export function Brand() {
   );
   if (res.error) return <Page title="Brand kit"><ErrorBox error={res.error} onRetry={res.reload} /></Page>;
   if (!kit) return <Page title="Brand kit"><Loading rows={6} height={400} /></Page>;
-  const fieldErr = (f: string) => (err && err.field?.replace(/^body\./, '') === f ? err.message : null);
+  const fieldErr = (f: string) => local.get(f) ?? (err && err.field?.replace(/^body\./, '') === f ? err.message : null);
+  const shown = new Set<string>([...TEXT.map((t) => t.key), ...COLORS.map((c) => `colors.${c.key}`)]);
+  const stray = [...local].filter(([f]) => !shown.has(f));
   const save = async () => {
+    if (local.size) {
+      document.getElementById(`brand-${[...local.keys()][0]!.replace(/^colors\./, '')}`)?.focus();
+      return;
+    }
     setBusy(true);
     setErr(null);
     try {
-      const clean = Object.fromEntries(Object.entries(kit).filter(([, v]) => v !== '' && v !== undefined));
       setKit(await put<Kit>('/messaging/brand', clean));
       toast('Brand kit saved');
     } catch (e) {
@@ -89,6 +93,7 @@ export function Brand() {
       actions={can ? <button type="button" className="btn btn-primary" disabled={busy} onClick={save}>Save brand kit</button> : undefined}
     >
       {err && !err.field ? <ErrorBox error={err} /> : null}
+      {stray.length ? <ErrorBox error={new ApiError(400, 'invalid_request', stray.map(([f, m]) => `${f}: ${m}`).join('; '))} /> : null}
       <div className="template-layout">
         <Card title="Brand" id="brand">
           <div className="grid grid-2">
