@@ -154,12 +154,15 @@ describe('dashboard settings (sqlite, Chromium)', () => {
     expect(key).toMatch(/^oma_/);
     await expect(page.locator('#key-secret').getByRole('button', { name: 'Copy' })).toBeVisibleSoon();
     await expect(page.locator('#keys')).toContainTextSoon('Shop server');
+    await expect(page.locator('#keys tr', { hasText: 'Shop server' })).toContainTextSoon('never');
     await tb.shoot(page, 'settings-keys', { full: true });
     expect((await o.api('GET', '/api/keys', undefined, key)).status).toBe(200);
 
     await page.getByRole('button', { name: 'Revoke Shop server' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Revoke key' }).click();
     await expect(page.locator('#keys tr', { hasText: 'Shop server' })).toContainTextSoon('revoked');
+    // The list reloaded after the revoke: the key's use above shows as its last use.
+    await expect(page.locator('#keys tr', { hasText: 'Shop server' })).toContainTextSoon(' ago');
     await expect(page.getByTestId('new-key')).toBeHidden();
     expect((await o.api('GET', '/api/keys', undefined, key)).status).toBe(401);
   }, T);

@@ -253,7 +253,11 @@ export function ToastProvider({ children }: { children: ReactNode }) {
       <div className="toasts" role="status" aria-live="polite">
         {items.map((t) => (
           <div key={t.id} className={`toast toast-${t.tone}`}>
-            {t.msg}
+            <span>{t.msg}</span>
+            {/* Toasts sit over the page's corner for 6 s: a click puts away one that covers a button. */}
+            <button type="button" className="toast-close" aria-label="Dismiss" onClick={() => setItems((xs) => xs.filter((x) => x.id !== t.id))}>
+              ×
+            </button>
           </div>
         ))}
       </div>

@@ -57,7 +57,7 @@ export function requireAdminKey(app: FastifyInstance, store: Store, opts: AdminA
     req.workspaceId = s.workspaceId;
     req.role = s.role;
     req.user = s.user;
-    req.apiKey = { id: 'session', workspaceId: s.workspaceId, kind: 'admin', name: `session of ${s.user.email}`, prefix: '', createdAt: s.createdAt, revokedAt: null };
+    req.apiKey = { id: 'session', workspaceId: s.workspaceId, kind: 'admin', name: `session of ${s.user.email}`, prefix: '', createdAt: s.createdAt, revokedAt: null, lastUsedAt: null };
   });
 }
 

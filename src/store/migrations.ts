@@ -193,6 +193,10 @@ const migrations: Record<string, Builder> = {
   '0007_access': accessMigration,
   '0006_journeys': journeysMigration,
   '0008_analytics': (db) => analyticsMigration(db),
+  // When each API key was last used (to the minute), so an operator can tell a live key from a forgotten one.
+  '0009_key_last_used': async (db, dialect) => {
+    await db.schema.alterTable('api_keys').addColumn('last_used_at', dialect === 'postgres' ? 'bigint' : 'integer').execute();
+  },
 };
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect, pgSchema?: string): Promise<string[]> {

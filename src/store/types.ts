@@ -19,6 +19,8 @@ export interface ApiKeysTable {
   key_prefix: string;
   created_at: number;
   revoked_at: number | null;
+  /** Last successful authentication, recorded at most once a minute per key and process (null: never used). */
+  last_used_at: Generated<number | null>;
 }
 
 export interface EventsTable {

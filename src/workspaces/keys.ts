@@ -15,6 +15,8 @@ export interface KeyInfo {
   prefix: string;
   createdAt: number;
   revokedAt: number | null;
+  /** When the key last authenticated a request, to within USE_RECORD_MS; null if it never has. */
+  lastUsedAt: number | null;
 }
 
 export function hashKey(key: string): string {
@@ -77,7 +79,7 @@ export async function revokeKey(store: Store, workspaceId: string, id: string): 
   return Number(res.numUpdatedRows) > 0;
 }
 
-function toInfo(r: { id: string; workspace_id: string; kind: string; name: string; key_prefix: string; created_at: number; revoked_at: number | null }): KeyInfo {
+function toInfo(r: { id: string; workspace_id: string; kind: string; name: string; key_prefix: string; created_at: number; revoked_at: number | null; last_used_at?: number | null }): KeyInfo {
   return {
     id: r.id,
     workspaceId: r.workspace_id,
@@ -86,6 +88,7 @@ function toInfo(r: { id: string; workspace_id: string; kind: string; name: strin
     prefix: r.key_prefix,
     createdAt: r.created_at,
     revokedAt: r.revoked_at,
+    lastUsedAt: r.last_used_at ?? null,
   };
 }
 
@@ -104,7 +107,28 @@ export async function authenticateKey(store: Store, plaintext: string, kind: Key
     if (keyCache.size > 10_000) keyCache.clear();
     keyCache.set(h, hit);
   }
-  return hit.key && hit.key.kind === kind ? hit.key : null;
+  const key = hit.key && hit.key.kind === kind ? hit.key : null;
+  if (key) recordUse(store, key.id, now);
+  return key;
+}
+
+// Last use is written at most once a minute per key and process, off the request's path: tracking calls stay one
+// cached lookup, and the column is still right to the minute. A failed write (a store closing) only loses that mark.
+export const USE_RECORD_MS = 60_000;
+const recordedAt = new Map<string, number>();
+
+function recordUse(store: Store, keyId: string, now: number): void {
+  const last = recordedAt.get(keyId);
+  if (last !== undefined && now - last < USE_RECORD_MS) return;
+  if (recordedAt.size > 10_000) recordedAt.clear();
+  recordedAt.set(keyId, now);
+  store.db
+    .updateTable('api_keys')
+    .set({ last_used_at: now })
+    .where('id', '=', keyId)
+    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', now)]))
+    .execute()
+    .catch(() => recordedAt.delete(keyId));
 }
 
 /**

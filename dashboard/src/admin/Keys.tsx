@@ -2,7 +2,7 @@
 // confirmation. Keys are stored hashed: only their prefix can be shown later.
 import { type FormEvent, useState } from 'react';
 import { del, get, post } from '../api.ts';
-import { dateTime } from '../format.ts';
+import { ago, dateTime } from '../format.ts';
 import { Badge, Card, Empty, ErrorBox, Field, Loading, described, useAsync, useConfirm, useToast } from '../ui.tsx';
 import { useCan } from '../session.tsx';
 import { type FormError, OwnerOnly, errorFor, formError, unplaced } from './common.tsx';
@@ -14,6 +14,8 @@ interface Key {
   prefix: string;
   createdAt: number;
   revokedAt: number | null;
+  /** To the minute; null: never used. */
+  lastUsedAt: number | null;
 }
 
 export function KeysTab() {
@@ -122,6 +124,7 @@ function Keys() {
                   <th scope="col">Kind</th>
                   <th scope="col">Key</th>
                   <th scope="col">Created</th>
+                  <th scope="col">Last used</th>
                   <th scope="col">Status</th>
                   <th scope="col">
                     <span className="sr-only">Actions</span>
@@ -137,6 +140,7 @@ function Keys() {
                       <code>{k.prefix}…</code>
                     </td>
                     <td>{dateTime(k.createdAt)}</td>
+                    <td title={k.lastUsedAt ? dateTime(k.lastUsedAt) : undefined}>{k.lastUsedAt ? ago(k.lastUsedAt) : <span className="muted">never</span>}</td>
                     <td>{k.revokedAt ? <Badge tone="bad">revoked</Badge> : <Badge tone="good">active</Badge>}</td>
                     <td>
                       {k.revokedAt ? null : (
