@@ -7,6 +7,10 @@
 // properties.human === false) never count. Segment-spec email events sent by other tools (Email Opened, Email Link
 // Clicked) count as email touches, so imported engagement is credited too.
 
+import { NOT_CHANNELS } from '../ingest/channels.ts';
+
+export { NOT_CHANNELS };
+
 export const CLICK_WINDOW_MS = 5 * 24 * 3600_000;
 export const OPEN_WINDOW_MS = 24 * 3600_000;
 export const DAY_MS = 24 * 3600_000;
@@ -25,8 +29,6 @@ export interface Order {
   revenueMinor: number;
 }
 
-/** Event channels that say where the call came from, not where the person was. */
-export const NOT_CHANNELS = new Set(['server', 'import']);
 /** Omnia's own events that are the person's activity on a message channel (an email click is being on email). */
 export const ENGAGEMENT_EVENTS = ['Message Opened', 'Message Clicked', 'Message Replied'];
 

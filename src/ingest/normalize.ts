@@ -24,7 +24,8 @@ export interface EventRow {
   currency: string | null;
 }
 
-export const CHANNELS = ['web', 'app', 'server', 'store', 'email', 'sms', 'push', 'chat', 'social', 'import'] as const;
+import { CHANNELS } from './channels.ts';
+export { CHANNELS, NOT_CHANNELS } from './channels.ts';
 
 export interface NormalizeContext {
   workspaceId: string;

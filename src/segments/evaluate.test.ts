@@ -285,6 +285,17 @@ describe('computed properties', () => {
       channels_used: 2,
     });
   });
+
+  it.each([
+    { name: 'web and store', channels: ['web', 'store'], used: 2 },
+    { name: 'a backend call is not a channel the person used', channels: ['web', 'server'], used: 1 },
+    { name: 'nor is an imported order', channels: ['import', 'store', 'import'], used: 1 },
+    { name: 'only server calls and imports: no channel', channels: ['server', 'import'], used: 0 },
+    { name: 'chat, app, web', channels: ['chat', 'app', 'web', 'web'], used: 3 },
+  ])('channels_used: $name', ({ channels, used }) => {
+    const f = facts({ events: channels.map((channel, i) => ev('Page Viewed', T0 - (i + 1) * DAY, {}, { channel })) });
+    expect(computeProperties(f, T0).channels_used).toBe(used);
+  });
 });
 
 describe('RFM', () => {

@@ -2,6 +2,8 @@
 // Built from the event log and the profile (segments/load.ts); the incremental path and the full recompute build it
 // the same way, so they cannot disagree about what a person did.
 
+import { NOT_CHANNELS } from '../ingest/channels.ts';
+
 export interface EventFact {
   event: string | null;
   type: string;
@@ -82,7 +84,7 @@ export function computeProperties(f: ProfileFacts, now: number): Computed {
   const channels = new Set<string>();
   for (const e of events) {
     if (e.internal) continue;
-    channels.add(e.channel);
+    if (!NOT_CHANNELS.has(e.channel)) channels.add(e.channel);
     if (e.event === 'Order Completed') {
       orders.push(e.ts);
       completedRevenue += e.revenueMinor ?? 0;
