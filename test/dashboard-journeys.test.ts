@@ -148,7 +148,7 @@ describe('dashboard journey editor (sqlite, Chromium)', () => {
     // A yes/no split after the email: its condition from rows (all of: reachable by SMS, trait plan is gold).
     await panel().locator('.node-list').getByRole('button', { name: /^Send email/ }).click();
     await add('Split (yes/no)', 'split');
-    await panel().getByLabel('Kind of condition to add').selectOption('trait');
+    await panel().getByLabel('Condition kind', { exact: true }).selectOption('trait');
     await panel().getByRole('button', { name: 'Add condition' }).click();
     await panel().getByRole('textbox', { name: 'Trait', exact: true }).fill('plan');
     await panel().getByRole('textbox', { name: 'Value', exact: true }).fill('gold');
@@ -158,6 +158,16 @@ describe('dashboard journey editor (sqlite, Chromium)', () => {
     await panel().getByText('Node as JSON').click();
     const json = JSON.parse(await panel().getByLabel('Every field of the node').inputValue());
     expect(json.condition).toEqual({ kind: 'and', conditions: [{ kind: 'reachable', channel: 'sms' }, { kind: 'trait', trait: 'plan', op: 'eq', value: 'gold' }] });
+    // The rows are the segment builder's: a split can ask anything a segment can, e.g. "opened an email in the last
+    // 30 days" (engagement), which the server accepts as a split condition.
+    await panel().getByLabel('Condition kind', { exact: true }).selectOption('engagement');
+    await panel().getByRole('button', { name: 'Add condition', exact: true }).click();
+    const engaged = { kind: 'engagement', action: 'opened', channel: 'email', window: { amount: 30, unit: 'days' } };
+    await expect.poll(async () => JSON.parse(await panel().getByLabel('Every field of the node').inputValue()).condition.conditions?.[2], { timeout: 10_000 }).toEqual(engaged);
+    const check = await o.api('POST', '/api/journeys/validate', { name: 'x', topic: 'marketing', priority: 50, reentry: { policy: 'once' }, entry: { kind: 'event', event: 'Product Added' }, start: 's', nodes: { s: { kind: 'split', condition: engaged, yes: 'd', no: 'd' }, d: { kind: 'exit' } } });
+    expect(check.body.errors).toEqual([]);
+    await panel().getByRole('button', { name: 'Remove condition 3' }).click();
+    await expect.poll(async () => JSON.parse(await panel().getByLabel('Every field of the node').inputValue()).condition).toEqual(json.condition);
     // Nothing points at the split yet: it is unreachable, shown on the node; publishing is blocked.
     await expect(node('split').locator('.jn-err')).toContainTextSoon('not reachable from start');
     await expect(page.getByRole('button', { name: 'Publish new version' })).toBeDisabledSoon();

@@ -232,7 +232,7 @@ export function NodeForm({ id, node, draft, cat, errors, onChange, onDelete }: {
     case 'split':
       body = (
         <>
-          <ConditionEditor id={`${p}-c`} value={node.condition} onChange={(condition) => set({ condition })} errs={under('condition')} segments={cat.segments} />
+          <ConditionEditor id={`${p}-c`} value={node.condition} onChange={(condition) => set({ condition })} errs={under('condition')} segments={cat.segments} lists={cat.lists} />
           {nextSelect('yes')}
           {nextSelect('no')}
         </>
@@ -253,7 +253,7 @@ export function NodeForm({ id, node, draft, cat, errors, onChange, onDelete }: {
                     </button>
                   ) : null}
                 </div>
-                <ConditionEditor id={`${p}-b${i}`} value={b.condition} onChange={(condition) => set({ branches: branches.map((x, j) => (j === i ? { ...x, condition } : x)) })} errs={under(`branches.${i}.condition`)} segments={cat.segments} />
+                <ConditionEditor id={`${p}-b${i}`} value={b.condition} onChange={(condition) => set({ branches: branches.map((x, j) => (j === i ? { ...x, condition } : x)) })} errs={under(`branches.${i}.condition`)} segments={cat.segments} lists={cat.lists} />
                 {nextSelect(`branches.${i}.next`, `Branch ${i + 1}: next step`)}
               </li>
             ))}

@@ -14,7 +14,8 @@ const MAX_GROUP_DEPTH = 3;
 /** Plain words for the union errors TypeBox gives for geo's `near` (it cannot say which alternative was meant). */
 const friendly = (path: string, message: string) => (path === 'near' && /union/i.test(message) ? 'check the distance (more than 0, at most 20,000 km) and the place' : message);
 
-export function GroupRows({ rows, at, depth, onChange }: { rows: Row[]; at: string; depth: number; onChange: (rows: Row[]) => void }) {
+/** `idPrefix` keeps the add controls' ids unique when several builders share a page (a journey's multi-split). */
+export function GroupRows({ rows, at, depth, onChange, idPrefix = '' }: { rows: Row[]; at: string; depth: number; onChange: (rows: Row[]) => void; idPrefix?: string }) {
   const prefix = at ? `${at}.` : '';
   return (
     <>
@@ -22,6 +23,7 @@ export function GroupRows({ rows, at, depth, onChange }: { rows: Row[]; at: stri
         {rows.map((r, i) => (
           <li key={r.key} className="cond-row">
             <RowEditor
+              idPrefix={idPrefix}
               row={r}
               at={`${prefix}${i}`}
               depth={depth}
@@ -32,7 +34,7 @@ export function GroupRows({ rows, at, depth, onChange }: { rows: Row[]; at: stri
         ))}
       </ol>
       {!rows.length ? <Empty title={depth ? 'An empty group' : 'No conditions'}>{depth ? 'Add a condition to this group, or remove it.' : 'Add a condition to say who is in the segment.'}</Empty> : null}
-      <AddCondition id={at ? `add-${at}` : 'add'} label={at ? ` for group ${human(at)}` : ''} canGroup={depth < MAX_GROUP_DEPTH} onAdd={(k) => onChange([...rows, newRow(k)])} />
+      <AddCondition id={`${idPrefix}${at ? `add-${at}` : 'add'}`} label={at ? ` for group ${human(at)}` : ''} canGroup={depth < MAX_GROUP_DEPTH} onAdd={(k) => onChange([...rows, newRow(k)])} />
     </>
   );
 }
@@ -65,7 +67,7 @@ function AddCondition({ id, label, canGroup, onAdd }: { id: string; label: strin
 
 const NOT_LABEL: Partial<Record<RowKind, string>> = { segment: 'not in it', list: 'not in it', engagement: "didn't (NOT)", group: 'NOT this group' };
 
-function RowEditor({ row, at, depth, onChange, onRemove }: { row: Row; at: string; depth: number; onChange: (r: Row) => void; onRemove: () => void }) {
+function RowEditor({ row, at, depth, onChange, onRemove, idPrefix }: { row: Row; at: string; depth: number; onChange: (r: Row) => void; onRemove: () => void; idPrefix: string }) {
   const { err } = useChoices();
   const p = `c${row.key}`;
   const mine = err && err.at === at ? err : null;
@@ -99,7 +101,7 @@ function RowEditor({ row, at, depth, onChange, onRemove }: { row: Row; at: strin
       </div>
       {row.kind === 'group' ? (
         <div className="group-body">
-          <GroupRows rows={row.rows} at={at} depth={depth + 1} onChange={(rows) => onChange({ ...row, rows })} />
+          <GroupRows idPrefix={idPrefix} rows={row.rows} at={at} depth={depth + 1} onChange={(rows) => onChange({ ...row, rows })} />
         </div>
       ) : (
         <div className="cond-body">
