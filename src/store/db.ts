@@ -2,10 +2,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DB } from './types.ts';
 import { migrateToLatest } from './migrations.ts';
+import { SchemaScopedPostgresDialect } from './pg-introspector.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -100,7 +101,7 @@ async function openPostgres(opts: StoreOptions): Promise<Store> {
   });
   // An idle connection the server drops (restart, idle timeout) must not crash the process: the pool replaces it.
   pool.on('error', () => undefined);
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DB>({ dialect: new SchemaScopedPostgresDialect({ pool }, schema ?? null) });
   await migrateToLatest(db, 'postgres', schema);
   return {
     db,
