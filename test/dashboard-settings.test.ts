@@ -143,6 +143,47 @@ describe('dashboard settings (sqlite, Chromium)', () => {
     await page.getByRole('button', { name: 'Remove cap 2' }).click();
   }, T);
 
+  it('edits the rest of the policy: quiet-hour countries and weekdays, over-cap, time zone, fallback order, consent', async () => {
+    const puts: string[] = [];
+    page.on('request', (r) => void (r.method() === 'PUT' && puts.push(r.url())));
+    const q = page.getByRole('group', { name: 'Quiet hours 1' });
+    // Bad values are the validator's errors at their fields as they are typed; Save sends nothing.
+    await q.getByLabel('Only in countries').fill('us, Canada');
+    await expect(page.locator('#quiet-0-countries-err')).toContainTextSoon('ISO 3166');
+    await page.getByLabel('Default time zone').fill('Mars/Olympus');
+    await expect(page.locator('#policy-zone-err')).toContainTextSoon('time zone "Mars/Olympus"');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    expect(puts).toEqual([]);
+    await tb.shoot(page, 'settings-policy-rules-error', { full: true });
+
+    await q.getByLabel('Only in countries').fill('us, ca');
+    await q.getByLabel('Fri').check();
+    await q.getByLabel('Sat').check();
+    await page.getByLabel('Default time zone').fill('Europe/Berlin');
+    await page.getByLabel('A marketing message over a cap').selectOption('drop');
+    await page.getByLabel('Quiet hours hold back transactional messages too', { exact: false }).check();
+    await page.getByRole('button', { name: 'Move sms up' }).click(); // push, sms, email → sms, push, email
+    await page.getByRole('button', { name: 'Remove email from the order' }).click();
+    await page.getByRole('button', { name: 'Add onsite' }).click();
+    await page.getByLabel('email', { exact: true }).selectOption('subscribed');
+    await expect(page.locator('.field-error')).toHaveCountSoon(0);
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await expect.poll(async () => (await o.api('GET', '/api/messaging/policy')).body.overCap, { timeout: 10_000 }).toBe('drop');
+    expect((await o.api('GET', '/api/messaging/policy')).body).toMatchObject({
+      quietHours: [{ channel: 'all', start: '22:30', end: '07:15', countries: ['US', 'CA'], days: [5, 6] }],
+      defaultTimeZone: 'Europe/Berlin',
+      quietHoursForTransactional: true,
+      fallbackOrder: ['sms', 'push', 'onsite'],
+      consentRequired: { email: 'subscribed', sms: 'subscribed' },
+      caps: [{ scope: 'email', period: 'week', max: 4 }],
+    });
+    expect(puts).toHaveLength(1);
+    // After a reload the form shows what was saved.
+    await page.reload();
+    await expect(page.getByLabel('Default time zone')).toHaveValueSoon(/^Europe\/Berlin$/);
+    await expect(page.getByRole('group', { name: 'Quiet hours 1' }).getByLabel('Only in countries')).toHaveValueSoon(/^US, CA$/);
+  }, T);
+
   it('creates an API key, shows its secret once, the key works, and revoked it is refused', async () => {
     await page.getByRole('navigation', { name: 'Settings sections' }).getByRole('link', { name: 'API keys' }).click();
     await page.getByLabel('Name').fill('Shop server');

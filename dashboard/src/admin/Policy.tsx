@@ -1,6 +1,7 @@
-// Policy tab: frequency caps (marketing messages per person per day/week) and quiet hours, as editable rows.
-// The whole policy is sent back on Save (the API fills missing fields with its defaults, not the stored values), so
-// the fields this screen does not edit (over-cap behaviour, fallback order, consent…) are kept as loaded.
+// Policy tab: every field of the arbiter's policy — frequency caps (marketing messages per person per day/week) and
+// quiet hours as editable rows (with their countries and weekdays), what happens over a cap, the default time zone,
+// whether quiet hours hold transactional messages, the "best channel" fallback order and the consent each channel's
+// marketing needs. The whole policy is sent on Save (the API fills missing fields with defaults, not stored values).
 // Every edit is checked by the API's own validator (validatePolicy, imported from the server code), so each row shows
 // the error a save would get as it is typed, and a Save with errors sends nothing. Should the server still refuse,
 // its 400 names the field (caps[1].max) and the message is shown next to that row's control too.
@@ -12,6 +13,15 @@ import { useCan } from '../session.tsx';
 import { type FormError, errorFor, formError, normField, unplaced } from './common.tsx';
 
 const CHANNELS = ['email', 'sms', 'push', 'onsite', 'webhook'];
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+// Chromium, Firefox and Safari list their IANA zones; the field accepts any name the validator knows.
+const ZONES: string[] = (() => {
+  try {
+    return (Intl as unknown as { supportedValuesOf?: (k: string) => string[] }).supportedValuesOf?.('timeZone') ?? [];
+  } catch {
+    return [];
+  }
+})();
 interface Cap {
   scope: string;
   period: string;
@@ -24,7 +34,29 @@ interface Quiet {
   countries?: string[];
   days?: number[];
 }
-type Policy = { caps: Cap[]; quietHours: Quiet[] } & Record<string, unknown>;
+/** A quiet-hours row as edited: countries as typed text ("US, CA"). */
+type QuietRow = Omit<Quiet, 'countries'> & { countries: string };
+interface Rules {
+  overCap: string;
+  defaultTimeZone: string;
+  quietHoursForTransactional: boolean;
+  fallbackOrder: string[];
+  consentRequired: Record<string, string>;
+}
+type Policy = { caps: Cap[]; quietHours: Quiet[] } & Rules & Record<string, unknown>;
+
+const toRow = (q: Quiet): QuietRow => ({ ...q, countries: (q.countries ?? []).join(', ') });
+function fromRow({ countries, days, ...q }: QuietRow): Quiet {
+  const list = countries.split(',').map((c) => c.trim().toUpperCase()).filter(Boolean);
+  return { ...q, ...(list.length ? { countries: list } : {}), ...(days && days.length ? { days: [...days].sort() } : {}) };
+}
+const rulesOf = (p: Policy): Rules => ({
+  overCap: p.overCap,
+  defaultTimeZone: p.defaultTimeZone,
+  quietHoursForTransactional: p.quietHoursForTransactional,
+  fallbackOrder: p.fallbackOrder,
+  consentRequired: p.consentRequired,
+});
 
 export function PolicyTab() {
   const res = useAsync(() => get<Policy>('/messaging/policy'), []);
@@ -37,20 +69,28 @@ function PolicyForm({ policy, onSaved }: { policy: Policy; onSaved: (p: Policy) 
   const can = useCan('settings');
   const toast = useToast();
   const [caps, setCaps] = useState<Cap[]>(policy.caps);
-  const [quiet, setQuiet] = useState<Quiet[]>(policy.quietHours);
+  const [quiet, setQuiet] = useState<QuietRow[]>(policy.quietHours.map(toRow));
+  const [rules, setRules] = useState<Rules>(rulesOf(policy));
   const [fe, setFe] = useState<FormError | null>(null);
   const [busy, setBusy] = useState(false);
   useEffect(() => {
     setCaps(policy.caps);
-    setQuiet(policy.quietHours);
+    setQuiet(policy.quietHours.map(toRow));
+    setRules(rulesOf(policy));
   }, [policy]);
 
-  const fieldNames = [...caps.flatMap((_, i) => [`caps.${i}`, `caps.${i}.scope`, `caps.${i}.period`, `caps.${i}.max`]), ...quiet.flatMap((_, i) => [`quietHours.${i}`, `quietHours.${i}.channel`, `quietHours.${i}.start`, `quietHours.${i}.end`])];
+  const fieldNames = [...caps.flatMap((_, i) => [`caps.${i}`, `caps.${i}.scope`, `caps.${i}.period`, `caps.${i}.max`]), ...quiet.flatMap((_, i) => [`quietHours.${i}`, `quietHours.${i}.channel`, `quietHours.${i}.start`, `quietHours.${i}.end`, `quietHours.${i}.countries`, `quietHours.${i}.days`]), 'overCap', 'defaultTimeZone', 'quietHoursForTransactional', 'fallbackOrder', ...CHANNELS.map((c) => `consentRequired.${c}`)];
   // The policy as it would be sent, and what the API's validator says of it (field → message).
-  const body = useMemo(() => ({ ...policy, caps: caps.map((c) => ({ ...c, max: c.max === '' ? null : Number(c.max) })), quietHours: quiet }), [policy, caps, quiet]);
+  const body = useMemo(() => ({ ...policy, caps: caps.map((c) => ({ ...c, max: c.max === '' ? null : Number(c.max) })), quietHours: quiet.map(fromRow), ...rules }), [policy, caps, quiet, rules]);
+  // Errors inside a list field (quietHours.0.countries.1, fallbackOrder.2) are shown at that field.
   const local = useMemo(() => {
     const r = validatePolicy(body);
-    return new Map(r.ok ? [] : r.errors.map((x) => [normField(x.field), x.message]));
+    const m = new Map<string, string>();
+    for (const x of r.ok ? [] : r.errors) {
+      const f = normField(x.field).replace(/^(quietHours\.\d+\.(?:countries|days))\.\d+$/, '$1').replace(/^fallbackOrder\.\d+$/, 'fallbackOrder');
+      if (!m.has(f)) m.set(f, x.message);
+    }
+    return m;
   }, [body]);
   const stray = [...local].filter(([f]) => !fieldNames.includes(f));
   const save = async (e: FormEvent) => {
@@ -72,7 +112,13 @@ function PolicyForm({ policy, onSaved }: { policy: Policy; onSaved: (p: Policy) 
     }
   };
   const setCap = (i: number, patch: Partial<Cap>) => setCaps(caps.map((c, j) => (j === i ? { ...c, ...patch } : c)));
-  const setQ = (i: number, patch: Partial<Quiet>) => setQuiet(quiet.map((q, j) => (j === i ? { ...q, ...patch } : q)));
+  const setQ = (i: number, patch: Partial<QuietRow>) => setQuiet(quiet.map((q, j) => (j === i ? { ...q, ...patch } : q)));
+  const setR = (patch: Partial<Rules>) => setRules({ ...rules, ...patch });
+  const move = (i: number, d: number) => {
+    const o = [...rules.fallbackOrder];
+    [o[i], o[i + d]] = [o[i + d]!, o[i]!];
+    setR({ fallbackOrder: o });
+  };
   const rowErr = (f: string) => local.get(f) ?? errorFor(fe, f);
 
   return (
@@ -138,16 +184,85 @@ function PolicyForm({ policy, onSaved }: { policy: Policy; onSaved: (p: Policy) 
                 <Field id={`quiet-${i}-end`} label="Until" error={rowErr(`quietHours.${i}.end`)}>
                   <input {...described(`quiet-${i}-end`, rowErr(`quietHours.${i}.end`))} type="time" value={q.end} onChange={(e) => setQ(i, { end: e.target.value })} />
                 </Field>
-                {q.countries || q.days ? <p className="hint">{[q.countries ? `Countries: ${q.countries.join(', ')}` : '', q.days ? `Days: ${q.days.join(', ')}` : ''].filter(Boolean).join(' · ')} (kept)</p> : null}
+                <Field id={`quiet-${i}-countries`} label="Only in countries" error={rowErr(`quietHours.${i}.countries`)} hint="Empty: everywhere. ISO codes: US, CA">
+                  <input {...described(`quiet-${i}-countries`, rowErr(`quietHours.${i}.countries`), true)} value={q.countries} onChange={(e) => setQ(i, { countries: e.target.value })} />
+                </Field>
+                <fieldset className="plain-fieldset quiet-days" aria-describedby={rowErr(`quietHours.${i}.days`) ? `quiet-${i}-days-err` : undefined}>
+                  <legend className="small">Starting on (none: every day)</legend>
+                  {WEEKDAYS.map((d, n) => (
+                    <label key={d} className="check">
+                      <input type="checkbox" checked={(q.days ?? []).includes(n)} onChange={(e) => setQ(i, { days: e.target.checked ? [...(q.days ?? []), n] : (q.days ?? []).filter((x) => x !== n) })} /> {d}
+                    </label>
+                  ))}
+                  {rowErr(`quietHours.${i}.days`) ? <p className="field-error" id={`quiet-${i}-days-err`} role="alert">{rowErr(`quietHours.${i}.days`)}</p> : null}
+                </fieldset>
                 <button type="button" className="btn btn-ghost row-remove" aria-label={`Remove quiet hours ${i + 1}`} onClick={() => setQuiet(quiet.filter((_, j) => j !== i))}>
                   Remove
                 </button>
               </div>
             ))}
           </div>
-          <button type="button" className="btn" onClick={() => setQuiet([...quiet, { channel: 'sms', start: '21:00', end: '08:00' }])}>
+          <button type="button" className="btn" onClick={() => setQuiet([...quiet, { channel: 'sms', start: '21:00', end: '08:00', countries: '' }])}>
             Add quiet hours
           </button>
+        </Card>
+        <Card title="Sending rules" id="rules">
+          <div className="settings-form">
+            <Field id="policy-overcap" label="A marketing message over a cap" error={rowErr('overCap')}>
+              <select {...described('policy-overcap', rowErr('overCap'))} value={rules.overCap} onChange={(e) => setR({ overCap: e.target.value })}>
+                <option value="defer">waits for the next day or week</option>
+                <option value="drop">is skipped</option>
+              </select>
+            </Field>
+            <Field id="policy-zone" label="Default time zone" error={rowErr('defaultTimeZone')} hint="For people whose time zone is unknown (caps, quiet hours, local send times)">
+              <input {...described('policy-zone', rowErr('defaultTimeZone'), true)} value={rules.defaultTimeZone} list="policy-zones" onChange={(e) => setR({ defaultTimeZone: e.target.value })} />
+            </Field>
+            <datalist id="policy-zones">
+              {ZONES.map((z) => (
+                <option key={z} value={z} />
+              ))}
+            </datalist>
+            <label className="check span-2">
+              <input type="checkbox" checked={rules.quietHoursForTransactional} onChange={(e) => setR({ quietHoursForTransactional: e.target.checked })} /> Quiet hours hold back transactional messages too (order and delivery updates)
+            </label>
+          </div>
+          <h3 className="small-heading">"Best channel" tries, in order</h3>
+          <p className="hint">After the person's preferred channel, a message sent on the best channel goes to the first of these they can be reached on.</p>
+          <ol className="fallback-order" aria-describedby={rowErr('fallbackOrder') ? 'policy-fallback-err' : undefined}>
+            {rules.fallbackOrder.map((c, i) => (
+              <li key={c}>
+                <span className="muted">{i + 1}.</span>
+                <span className="fallback-channel">{c}</span>
+                <button type="button" className="btn btn-small btn-ghost" aria-label={`Move ${c} up`} disabled={i === 0} onClick={() => move(i, -1)}>
+                  ↑
+                </button>
+                <button type="button" className="btn btn-small btn-ghost" aria-label={`Move ${c} down`} disabled={i === rules.fallbackOrder.length - 1} onClick={() => move(i, 1)}>
+                  ↓
+                </button>
+                <button type="button" className="btn btn-small btn-ghost" aria-label={`Remove ${c} from the order`} onClick={() => setR({ fallbackOrder: rules.fallbackOrder.filter((x) => x !== c) })}>
+                  Remove
+                </button>
+              </li>
+            ))}
+          </ol>
+          {rowErr('fallbackOrder') ? <p className="field-error" id="policy-fallback-err" role="alert">{rowErr('fallbackOrder')}</p> : null}
+          {CHANNELS.filter((c) => !rules.fallbackOrder.includes(c)).map((c) => (
+            <button key={c} type="button" className="btn btn-small" onClick={() => setR({ fallbackOrder: [...rules.fallbackOrder, c] })}>
+              Add {c}
+            </button>
+          ))}
+          <h3 className="small-heading">Consent marketing needs</h3>
+          <p className="hint">Explicit opt-in sends only to people who subscribed; soft opt-in also to those never asked (never to the unsubscribed). Transactional messages are only stopped by an unsubscribe from their topic.</p>
+          <div className="settings-form">
+            {CHANNELS.map((c) => (
+              <Field key={c} id={`consent-${c}`} label={c} error={rowErr(`consentRequired.${c}`)}>
+                <select {...described(`consent-${c}`, rowErr(`consentRequired.${c}`))} value={rules.consentRequired[c] ?? 'not_unsubscribed'} onChange={(e) => setR({ consentRequired: { ...rules.consentRequired, [c]: e.target.value } })}>
+                  <option value="subscribed">explicit opt-in</option>
+                  <option value="not_unsubscribed">soft opt-in</option>
+                </select>
+              </Field>
+            ))}
+          </div>
         </Card>
         <div className="settings-actions">
           <button type="submit" className="btn btn-primary" disabled={busy}>
