@@ -140,6 +140,20 @@ describe.each(BACKENDS)('identity graph (%s)', (backend) => {
     expect((await search('quentin')).map((h) => h.profileId)).toEqual([survivor]);
   });
 
+  it('channels used: a web visit and a store order count; a server-side call and an import do not', async () => {
+    await o.track('/v1/page', { messageId: 'ch-web', userId: 'chan-1', name: 'Home', context: { channel: 'web' } });
+    await o.track('/v1/track', { messageId: 'ch-srv', userId: 'chan-1', event: 'Subscription Renewed', context: { channel: 'server' } });
+    await o.track('/v1/track', { messageId: 'ch-imp', userId: 'chan-1', event: 'Order Completed', properties: { total: 5 }, context: { channel: 'import' } });
+    await o.settle();
+    const p = await profileBy('userId=chan-1');
+    expect(p.computed.channelsUsed).toEqual(['web']);
+    const computed = (await o.api('GET', `/api/profiles/${p.id}/computed`)).body;
+    expect(computed).toMatchObject({ channels_used: 1, omnichannel: false });
+    await o.track('/v1/track', { messageId: 'ch-store', userId: 'chan-1', event: 'Order Completed', properties: { total: 7 }, context: { channel: 'store' } });
+    await o.settle();
+    expect((await profileBy('userId=chan-1')).computed.channelsUsed).toEqual(['store', 'web']);
+  });
+
   it('two different userIds never merge; the conflict is resolved by API', async () => {
     await o.track('/v1/identify', { userId: 'u-a', traits: { email: 'shared@example.com' } });
     await o.settle();

@@ -7,6 +7,7 @@ import type { DB } from '../store/types.ts';
 import type { TraitCell } from '../identity/graph.ts';
 import { normalizeEmail, normalizePhone } from '../identity/extract.ts';
 import { ALL_TOPICS } from './consent.ts';
+import { NOT_CHANNELS } from '../ingest/channels.ts';
 
 export interface ProfileView {
   id: string;
@@ -28,6 +29,7 @@ export interface ProfileView {
     orders: number;
     totalSpent: { amountMinor: number; currency: string }[];
     lastOrderAt: number | null;
+    /** channels the person was active on; server-side calls and imports are where data came from, not channels */
     channelsUsed: string[];
   };
 }
@@ -139,7 +141,7 @@ export async function readProfile(db: Kysely<DB>, ws: string, canonicalId: strin
     createdAt: Math.min(...members.map((m) => m.created_at)),
     firstSeen: Math.min(...members.map((m) => m.first_seen)),
     lastSeen: Math.max(...members.map((m) => m.last_seen)),
-    computed: { orders: count, totalSpent: totals, lastOrderAt: last, channelsUsed: channels.map((c) => c.channel).sort() },
+    computed: { orders: count, totalSpent: totals, lastOrderAt: last, channelsUsed: channels.map((c) => c.channel).filter((c) => !NOT_CHANNELS.has(c)).sort() },
   };
 }
 
