@@ -66,6 +66,9 @@ describe.each(BACKENDS)('Online Retail demo: RFM and a segment against SQL (%s)'
 
     store = await openStore(backend === 'postgres' ? { databaseUrl: url } : { dataDir: dir });
     const ws = 'default';
+    // The demo staged everyone itself (a server started before it would otherwise show no RFM until the daily run).
+    expect(out.stdout).toMatch(/RFM stages: \d{1,3}(,\d{3})+ customers \([A-Z]/);
+    expect((await store.db.selectFrom('profile_rfm').select(sql<number>`count(*)`.as('n')).where('workspace_id', '=', ws).executeTakeFirstOrThrow()).n).toBeGreaterThan(4000);
 
     // --- RFM against SQL aggregates scored here ---
     const counts = await recomputeRfm(store, ws, NOW);

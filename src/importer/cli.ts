@@ -6,6 +6,7 @@ import { DEFAULT_WORKSPACE, bootstrapDefaultWorkspace, workspaceExists } from '.
 import { IMPORT_KINDS, type ImportKind, FIELDS, MappingError } from './mapping.ts';
 import { ImportError, type ImportSummary, importFile } from './import.ts';
 import { Progress } from './progress.ts';
+import { recomputeRfm } from '../segments/rfm.ts';
 import type { DateOrder } from './time.ts';
 import { CsvError } from './csv.ts';
 
@@ -126,6 +127,11 @@ export async function runImportCli(args: string[]): Promise<number> {
       progress: new Progress(),
     });
     console.log(formatSummary(summary, rt.store.dialect));
+    // New orders change RFM stages, which are otherwise recomputed once a day.
+    if (kind !== 'customers' && summary.eventsWritten > 0) {
+      const stages = await recomputeRfm(rt.store, values.workspace!, Date.now());
+      console.log(`  RFM stages recomputed: ${Object.values(stages).reduce((a, b) => a + b, 0).toLocaleString('en-US')} customers`);
+    }
     return 0;
   } catch (e) {
     if (e instanceof MappingError || e instanceof ImportError || e instanceof CsvError) {

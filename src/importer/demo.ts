@@ -16,6 +16,7 @@ import { simulateActivity } from './activity.ts';
 import { formatMinor } from './cli.ts';
 import { type ImportSummary, type ImportedOrder, attributeAll, importFile, refreshPlannerStats } from './import.ts';
 import { Progress } from './progress.ts';
+import { recomputeRfm } from '../segments/rfm.ts';
 
 export const DEMO_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../datasets/online-retail/online_retail.csv.br');
 
@@ -156,14 +157,24 @@ export async function runDemoCli(args: string[]): Promise<number> {
       await refreshPlannerStats(rt.store);
     }
 
+    // RFM is otherwise recomputed once a day: a server started before the demo would show no stages until then.
+    const stages = await recomputeRfm(rt.store, DEFAULT_WORKSPACE, Date.now());
     const totals = await demoTotals(rt.store);
     const seconds = (Date.now() - t0) / 1000;
     console.log(report(customers, orderSummary, activity, totals, attributed, attrSeconds, seconds));
+    console.log(rfmLine(stages));
     const ok = totals.customers === PUBLISHED.customers && totals.countries === PUBLISHED.countries && totals.invoices === PUBLISHED.invoices && totals.revenueMinor === PUBLISHED.revenueMinor;
     return ok ? 0 : 1;
   } finally {
     await rt.close();
   }
+}
+
+/** "RFM stages: 4,338 customers (Lost 2,811, Hibernating 903, …)", the largest stages first. */
+export function rfmLine(stages: Record<string, number>): string {
+  const n = Object.values(stages).reduce((a, b) => a + b, 0);
+  const top = Object.entries(stages).filter(([, k]) => k > 0).sort((a, b) => b[1] - a[1]).map(([s, k]) => `${s} ${k.toLocaleString('en-US')}`);
+  return `  RFM stages: ${n.toLocaleString('en-US')} customers${top.length ? ` (${top.join(', ')})` : ''}`;
 }
 
 async function loadActivity(store: Store, orders: ImportedOrder[], progress: Progress) {
