@@ -308,6 +308,8 @@ describe('omnia import (CLI)', () => {
     expect(ok.out).toMatch(/rows rejected\s+5 {2}→ .*rejects\.csv/);
     expect(ok.out).toMatch(/events written\s+4/);
     expect(ok.out).toMatch(/revenue\s+113\.45 GBP/);
+    // New orders restage RFM at once (not at the next daily run).
+    expect(ok.out).toMatch(/RFM stages recomputed: [1-9]\d* customers/);
     const again = await capture(['orders', f, '--currency', 'GBP', '--timezone', 'Europe/London', '--rejects', rejects]);
     expect(again.out).toMatch(/duplicates skipped\s+4/);
 
