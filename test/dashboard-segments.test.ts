@@ -155,11 +155,13 @@ describe('dashboard segments (sqlite, Chromium)', () => {
   it('lists the members a page at a time, each with why they match, and breaks them down by RFM stage', async () => {
     const members = page.locator('#members');
     await expect(members).toContainTextSoon('1–20 of 22');
-    await expect(members.getByRole('link', { name: pid.ann! })).toBeVisibleSoon();
-    await expect(members.getByRole('link', { name: pid.dee! })).toHaveCountSoon(0);
+    // Members are shown as people (their name, then email), linked to their profile.
+    await expect(members.getByRole('link', { name: 'ann', exact: true })).toHaveAttributeSoon('href', `/customers/${pid.ann}`);
+    await expect(members.locator('.member', { hasText: 'ann@example.com' })).toHaveCountSoon(1);
+    await expect(members.getByRole('link', { name: 'dee', exact: true })).toHaveCountSoon(0);
     await expect(members.getByRole('link', { name: 'Export CSV' })).toHaveAttributeSoon('href', `/api/segments/${new URL(page.url()).pathname.split('/')[2]}/export.csv`);
     // Ann: in Germany, not Paris, no click; the group holds through its first row.
-    const ann = members.locator('.member').filter({ has: page.getByRole('link', { name: pid.ann! }) });
+    const ann = members.locator('.member').filter({ has: page.getByRole('link', { name: 'ann', exact: true }) });
     await expect(ann.locator('.why-summary')).toHaveTextSoon('2 of 2 conditions hold');
     await ann.getByText('Why they match').click();
     const why = ann.locator('.why-root');

@@ -100,6 +100,12 @@ describe.each(BACKENDS)('segments (%s)', (backend) => {
     await o.settle();
     expect(await members(germanFrequent.id)).toEqual([await pid('de-1'), await pid('de-2')].sort());
 
+    // Each member says who they are (email, user id; a name when the traits have one), not only the profile id.
+    const listed = (await o.api('GET', `/api/segments/${germanFrequent.id}/members`)).body.members;
+    expect(listed.map((m: any) => ({ email: m.email, userId: m.userId })).sort((a: any, b: any) => a.userId.localeCompare(b.userId))).toEqual([
+      { email: 'de-1@example.com', userId: 'de-1' },
+      { email: 'de-2@example.com', userId: 'de-2' },
+    ]);
     const why = (await o.api('GET', `/api/segments/${germanFrequent.id}/members`)).body.members[0].why;
     expect(why.value).toBe(true);
     expect(why.children.map((c: any) => c.kind)).toEqual(['segment', 'geo']);

@@ -166,14 +166,52 @@ export async function segmentMembers(store: Store, engine: SegmentEngine, ws: st
   const rows = await q.execute();
   const page = rows.slice(0, opts.limit);
   let why = new Map<string, Explanation>();
+  const names = new Map<string, string>();
   if (opts.why && page.length) {
     const def = fromJson<Condition>(seg.definition);
     const facts = await loadFacts(store.db, ws, page.map((r) => r.profile_id));
     const now = engine.now();
     why = new Map([...facts].map(([pid, f]) => [pid, explain(def, f, now)]));
+    for (const [pid, f] of facts) {
+      const n = personName(f.traits);
+      if (n) names.set(pid, n);
+    }
+  }
+  // Who each member is, for people rather than ids: the cluster's email, phone and user id.
+  const known = new Map<string, { email?: string; phone?: string; userId?: string }>();
+  if (page.length) {
+    const ids = await store.db
+      .selectFrom('identifiers as i')
+      .innerJoin('profiles as p', (j) => j.onRef('p.workspace_id', '=', 'i.workspace_id').onRef('p.id', '=', 'i.profile_id'))
+      .select(['p.canonical_id as pid', 'i.kind', 'i.value'])
+      .where('i.workspace_id', '=', ws)
+      .where('p.canonical_id', 'in', page.map((r) => r.profile_id))
+      .where('i.kind', 'in', ['email', 'phone', 'user_id'])
+      .orderBy('i.value')
+      .execute();
+    for (const r of ids) {
+      const k = known.get(r.pid) ?? {};
+      const key = r.kind === 'user_id' ? 'userId' : (r.kind as 'email' | 'phone');
+      k[key] ??= r.value;
+      known.set(r.pid, k);
+    }
   }
   return {
-    members: page.map((r) => ({ profileId: r.profile_id, enteredAt: r.entered_at, ...(opts.why ? { why: why.get(r.profile_id) ?? null } : {}) })),
+    members: page.map((r) => ({
+      profileId: r.profile_id,
+      enteredAt: r.entered_at,
+      ...(names.has(r.profile_id) ? { name: names.get(r.profile_id) } : {}),
+      ...known.get(r.profile_id),
+      ...(opts.why ? { why: why.get(r.profile_id) ?? null } : {}),
+    })),
     nextCursor: rows.length > opts.limit ? page[page.length - 1]!.profile_id : null,
   };
+}
+
+/** "Ann Lee" from Segment's name traits (first/last, name), or null. */
+function personName(traits: Record<string, unknown>): string | null {
+  const str = (k: string) => (typeof traits[k] === 'string' && (traits[k] as string).trim() ? (traits[k] as string).trim() : null);
+  const first = str('first_name') ?? str('firstName');
+  const last = str('last_name') ?? str('lastName');
+  return first || last ? [first, last].filter(Boolean).join(' ') : str('name');
 }

@@ -15,7 +15,7 @@ export interface Why {
   children?: Why[];
 }
 interface MembersPage {
-  members: { profileId: string; enteredAt: number; why?: Why | null }[];
+  members: { profileId: string; enteredAt: number; name?: string; email?: string; phone?: string; userId?: string; why?: Why | null }[];
   nextCursor: string | null;
 }
 const PAGE = 20;
@@ -86,7 +86,8 @@ export function Members({ id, version, total, named: others }: { id: string; ver
             {res.data.members.map((m) => (
               <li key={m.profileId} className="member">
                 <div className="member-head">
-                  <Link href={`/customers/${enc(m.profileId)}`}>{m.profileId}</Link>
+                  <Link href={`/customers/${enc(m.profileId)}`}>{m.name ?? m.email ?? m.phone ?? m.userId ?? m.profileId}</Link>
+                  {m.name && (m.email ?? m.phone) ? <span className="muted small">{m.email ?? m.phone}</span> : null}
                   <span className="muted small">since {dateTime(m.enteredAt)}</span>
                   {m.why ? <span className="small why-summary">{summary(m.why)}</span> : null}
                 </div>
