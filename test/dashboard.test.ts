@@ -263,7 +263,9 @@ describe('dashboard (sqlite, Chromium)', () => {
     await shoot('segment-editor', { full: true });
     await page.getByRole('button', { name: 'Create segment' }).click();
     await page.waitForURL(/\/segments\/seg_/);
-    await expect(page.locator('#members')).toContainTextSoon(ids.ann);
+    // The member is shown as the person (name and email), linked to her profile.
+    await expect(page.locator('#members').getByRole('link', { name: 'Ann Lee' })).toHaveAttributeSoon('href', `/customers/${ids.ann}`);
+    await expect(page.locator('#members')).toContainTextSoon('ann@example.com');
     // Why Ann matches: each condition with its verdict, as the engine explains it.
     await page.locator('#members').getByText('Why they match').first().click();
     const why = page.locator('#members .why-root').first();
@@ -339,6 +341,23 @@ describe('dashboard (sqlite, Chromium)', () => {
     await heading(page, 'Welcome series');
     await expect(page.locator('.subtitle')).toContainTextSoon('never published');
     await shoot('playbooks-installed');
+  }, T);
+
+  it('journeys: a playbook installs with starter templates for the messages without one', async () => {
+    await page.goto(`${o.url}/playbooks`);
+    await heading(page, 'Playbook gallery');
+    // This workspace has email and SMS templates but no push one: the pickup notice's SMS fields are pre-filled with
+    // the SMS template, its push is left to a starter (the optional email is left out).
+    await page.getByRole('button', { name: 'Use the Order ready for pickup playbook' }).click();
+    const push = page.getByLabel('the notice as a push');
+    await expect(push).toHaveValueSoon(/^$/);
+    await expect(push.locator('option').first()).toHaveTextSoon('A starter template (edit it later)');
+    const before = (await o.api('GET', '/api/templates')).body.templates.length;
+    await page.getByRole('button', { name: 'Install as draft' }).click();
+    await heading(page, 'Order ready for pickup');
+    const after = (await o.api('GET', '/api/templates')).body.templates as { name: string; channel: string }[];
+    expect(after.length).toBe(before + 1);
+    expect(after.find((t) => t.name === 'Ready for pickup (push)')).toMatchObject({ channel: 'push' });
   }, T);
 
   it('templates: previews an email at phone width and counts SMS segments', async () => {

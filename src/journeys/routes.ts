@@ -9,6 +9,7 @@ import { checkJourney } from './definition.ts';
 import { enqueueEntries } from './inbox.ts';
 import { journeyMetrics } from './metrics.ts';
 import { PLAYBOOKS, PLAYBOOK_INFO, type PlaybookKey } from './playbooks.ts';
+import { STARTERS } from './starters.ts';
 import type { JourneyService } from './service.ts';
 import { SimulateBody, simulateJourney } from './simulate.ts';
 import type { JourneyState } from './step.ts';
@@ -154,24 +155,49 @@ export async function journeyRoutes(app: FastifyInstance, { journeys: svc }: { j
     const key = (req.params as { key: string }).key;
     const info = PLAYBOOK_INFO.find((p) => p.key === key);
     if (!info) throw notFound(`no playbook ${key} (GET /api/playbooks)`);
-    const params = req.body as Record<string, unknown>;
-    for (const p of info.params) {
-      const v = p.name.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), params);
-      if (p.required && (v === undefined || v === null || v === '')) throw badRequest(`${p.name} is required (${p.description})`, p.name);
-    }
+    const { starters, ...params } = req.body as Record<string, unknown>;
+    if (starters !== undefined && typeof starters !== 'boolean') throw badRequest('starters must be true or false', 'starters');
+    const w = ws(req);
+    const valueAt = (name: string) => name.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), params);
+    const missing = (name: string) => {
+      const v = valueAt(name);
+      return v === undefined || v === null || v === '';
+    };
+    // With starters, a required template that was not given is made from the playbook's starter (created below, once
+    // everything else checks out); every other required parameter must be there.
+    const fromStarter = starters ? info.params.filter((p) => p.required && p.type === 'template' && missing(p.name)) : [];
+    for (const p of info.params) if (p.required && missing(p.name) && !fromStarter.includes(p)) throw badRequest(`${p.name} is required (${p.description})`, p.name);
+    const created: string[] = [];
     let def;
     try {
-      def = (PLAYBOOKS[key as PlaybookKey] as (p: unknown) => ReturnType<(typeof PLAYBOOKS)['welcomeSeries']>)(params);
+      for (const p of fromStarter) {
+        const st = STARTERS[key as PlaybookKey][p.name];
+        if (!st) throw badRequest(`${p.name} is required (${p.description}): this playbook has no starter for it`, p.name);
+        const t = await svc.messaging.templates.create(w, st.name, st.source);
+        created.push(t.id);
+        setPath(params, p.name, t.id);
+      }
+      try {
+        def = (PLAYBOOKS[key as PlaybookKey] as (p: unknown) => ReturnType<(typeof PLAYBOOKS)['welcomeSeries']>)(params);
+      } catch (e) {
+        throw badRequest((e as Error).message, '(body)');
+      }
     } catch (e) {
-      throw badRequest((e as Error).message, '(body)');
+      // Nothing half-made: starters created for an install that failed are archived again.
+      for (const id of created) await svc.messaging.templates.archive(w, id).catch(() => undefined);
+      throw e;
     }
-    const w = ws(req);
     const topics = await svc.messaging.settings.topics(w);
     if (!topics.some((t) => t.id === def.topic)) {
       await svc.messaging.settings.setTopics(w, [...topics, { id: def.topic, label: info.name, transactional: key === 'pickupReady' }]);
     }
     reply.status(201);
-    return cat.create(w, def);
+    try {
+      return { ...(await cat.create(w, def)), ...(created.length ? { starterTemplates: created } : {}) };
+    } catch (e) {
+      for (const id of created) await svc.messaging.templates.archive(w, id).catch(() => undefined);
+      throw e;
+    }
   });
 
   // Broadcasts
@@ -189,4 +215,15 @@ export async function journeyRoutes(app: FastifyInstance, { journeys: svc }: { j
     return r;
   });
   app.post('/broadcasts/:id/cancel', { schema: { tags: btags, summary: 'Cancel: its pending messages are cancelled', params: Id } }, async (req) => bc.cancel(ws(req), (req.params as { id: string }).id));
+}
+
+/** Sets a dotted path ('templates.email') in a plain object, creating the objects on the way. */
+function setPath(o: Record<string, unknown>, dotted: string, v: unknown): void {
+  const parts = dotted.split('.');
+  let cur = o;
+  for (const k of parts.slice(0, -1)) {
+    const next = cur[k];
+    cur = (next && typeof next === 'object' ? next : (cur[k] = {})) as Record<string, unknown>;
+  }
+  cur[parts[parts.length - 1]!] = v;
 }

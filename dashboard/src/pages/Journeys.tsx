@@ -157,11 +157,13 @@ function Install({ pb, templates, segments, onCancel }: { pb: Playbook; template
   });
   const [err, setErr] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
+  // A required template left empty is made from the playbook's starter (on by default: a new workspace has none).
+  const [starters, setStarters] = useState(true);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setBusy(true);
     setErr(null);
-    const body: Record<string, any> = {};
+    const body: Record<string, any> = starters ? { starters: true } : {};
     for (const p of pb.params) {
       const raw = (values[p.name] ?? '').trim();
       if (!raw) continue;
@@ -193,7 +195,7 @@ function Install({ pb, templates, segments, onCancel }: { pb: Playbook; template
             return (
               <Field key={p.name} id={id} label={label} error={fe} hint={`${ch} template (${p.name})`}>
                 <select {...described(id, fe, true)} value={values[p.name] ?? ''} onChange={(e) => set(e.target.value)}>
-                  <option value="">{fit.length ? 'Choose…' : `No ${ch} template yet`}</option>
+                  <option value="">{starters && p.required ? 'A starter template (edit it later)' : fit.length ? 'Choose…' : `No ${ch} template yet`}</option>
                   {(fit.length ? fit : templates).map((t) => (
                     <option key={t.id} value={t.id}>
                       {t.name} ({t.channel})
@@ -223,6 +225,9 @@ function Install({ pb, templates, segments, onCancel }: { pb: Playbook; template
             </Field>
           );
         })}
+        <label className="check">
+          <input type="checkbox" checked={starters} onChange={(e) => setStarters(e.target.checked)} /> Make starter templates for the messages left empty (in your brand kit, ready to edit)
+        </label>
         {err && !claimed ? <ErrorBox error={err} /> : null}
         <div className="form-actions">
           <WriteButton area="journeys" type="submit" className="btn btn-primary" disabled={busy}>
