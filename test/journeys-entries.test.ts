@@ -147,6 +147,46 @@ describe.each(BACKENDS)('journey entries, nodes and broadcast timing (%s)', (bac
     expect((await ok('GET', `/api/broadcasts/${t.id}`)).status).toBe('sent');
   });
 
+  it('a sent broadcast still waiting on local send times can be cancelled: what went out stays out, the rest stops', async () => {
+    const seg = await ok('POST', '/api/segments?wait=true', { name: 'Two zones', definition: { kind: 'trait', trait: 'zones', op: 'eq', value: true } }, 201);
+    const london = await identify('cz-lon', { email: 'cz-lon@example.com', zones: true }, 'Europe/London');
+    const ny = await identify('cz-ny', { email: 'cz-ny@example.com', zones: true }, 'America/New_York');
+    await o.settle();
+    const day = new Date(now + DAY).toISOString().slice(0, 10);
+    const b = await ok('POST', '/api/broadcasts', { name: 'Two mornings', segmentId: seg.id, channel: 'email', topic: 'marketing', variants: [{ id: 'A', templates: { email: tpl.one } }], schedule: { localTime: '09:00', date: day } }, 201);
+    await ok('POST', `/api/broadcasts/${b.id}/send`);
+    await o.settle();
+    const mine = async (pid: string) => (await messagesOf(pid)).find((m) => m.source === `broadcast:${b.id}`)!;
+    // 10:00 UTC: London's 09:00 has passed, New York's (13:00 UTC) has not.
+    await advance(Date.parse(`${day}T10:00:00Z`) - now);
+    expect((await ok('GET', `/api/broadcasts/${b.id}`)).status).toBe('sent');
+    expect((await mine(london)).status).toBe('sent');
+    const cancelled = await ok('POST', `/api/broadcasts/${b.id}/cancel`);
+    expect(cancelled.status).toBe('cancelled');
+    expect((await mine(london)).status).toBe('sent');
+    expect((await mine(ny)).status).toBe('cancelled');
+    await advance(Date.parse(`${day}T14:00:00Z`) - now);
+    expect((await mine(ny)).status).toBe('cancelled');
+    // Cancelled already, or a sent broadcast with nothing left: 409, saying why.
+    const again = await o.api('POST', `/api/broadcasts/${b.id}/cancel`);
+    expect(again.status).toBe(409);
+    expect(again.body.error.message).toContain('already cancelled');
+  });
+
+  it('a sent broadcast with every message out cannot be cancelled (409)', async () => {
+    const seg = await ok('POST', '/api/segments?wait=true', { name: 'Now', definition: { kind: 'trait', trait: 'now', op: 'eq', value: true } }, 201);
+    const pid = await identify('cz-now', { email: 'cz-now@example.com', now: true });
+    await o.settle();
+    const b = await ok('POST', '/api/broadcasts', { name: 'Right away', segmentId: seg.id, channel: 'email', topic: 'marketing', variants: [{ id: 'A', templates: { email: tpl.one } }] }, 201);
+    await ok('POST', `/api/broadcasts/${b.id}/send`);
+    await o.settle();
+    expect((await messagesOf(pid)).find((m) => m.source === `broadcast:${b.id}`)!.status).toBe('sent');
+    const r = await o.api('POST', `/api/broadcasts/${b.id}/cancel`);
+    expect(r.status).toBe(409);
+    expect(r.body.error.message).toContain('every message has gone out');
+    expect((await ok('GET', `/api/broadcasts/${b.id}`)).status).toBe('sent');
+  });
+
   async function publish(id: string) {
     return ok('POST', `/api/journeys/${id}/publish`, {});
   }

@@ -155,7 +155,19 @@ export class BroadcastRunner {
   /** Stops a broadcast: nothing more is taken from the audience; its pending messages are cancelled. */
   async cancel(ws: string, id: string) {
     const r = await this.row(ws, id);
-    if (['sent', 'cancelled'].includes(r.status)) throw new HttpError(409, 'finished', `broadcast ${id} is already ${r.status}`);
+    if (r.status === 'cancelled') throw new HttpError(409, 'finished', `broadcast ${id} is already cancelled`);
+    // 'sent' means every message is planned, not delivered: local send times and throttles keep some waiting for
+    // hours. Cancelling then stops those (what went out stays out); with none left there is nothing to stop.
+    if (r.status === 'sent') {
+      const waiting = await this.store.db
+        .selectFrom('messages')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('workspace_id', '=', ws)
+        .where('source', '=', `broadcast:${id}`)
+        .where('status', 'in', ['queued', 'deferred', 'retry'])
+        .executeTakeFirst();
+      if (!Number(waiting?.n)) throw new HttpError(409, 'finished', `broadcast ${id} is already sent: every message has gone out`);
+    }
     const now = this.clock();
     await this.store.db.transaction().execute(async (tx) => {
       await tx.updateTable('broadcasts').set({ status: 'cancelled', updated_at: now }).where('workspace_id', '=', ws).where('id', '=', id).execute();

@@ -116,6 +116,8 @@ export function BroadcastDetail({ id }: { id: string }) {
   // Live while it moves: a scheduled, sending or testing broadcast, or messages still waiting to go.
   const waiting = (b?.messages?.queued ?? 0) + (b?.messages?.retry ?? 0) + (b?.messages?.sending ?? 0);
   const live = !!b && (ACTIVE.includes(b.status) || waiting > 0);
+  // What a cancel can still stop once every message is planned (the API cancels queued, deferred and retrying ones).
+  const stoppable = (b?.messages?.queued ?? 0) + (b?.messages?.deferred ?? 0) + (b?.messages?.retry ?? 0);
   const { reload } = res;
   useEffect(() => {
     if (!live) return;
@@ -179,9 +181,9 @@ export function BroadcastDetail({ id }: { id: string }) {
               Send…
             </WriteButton>
           ) : null}
-          {['draft', 'scheduled', 'sending', 'testing', 'winner'].includes(b.status) ? (
+          {['draft', 'scheduled', 'sending', 'testing', 'winner'].includes(b.status) || (b.status === 'sent' && stoppable > 0) ? (
             <WriteButton area="broadcasts" className="btn btn-danger-outline" onClick={() => void act('cancel')}>
-              Cancel broadcast
+              {b.status === 'sent' ? `Cancel the ${num(stoppable)} waiting` : 'Cancel broadcast'}
             </WriteButton>
           ) : null}
         </>
