@@ -261,6 +261,26 @@ describe('dashboard broadcasts (sqlite, Chromium)', () => {
     await expect(page.getByRole('button', { name: 'Cancel broadcast' })).toHaveCountSoon(0);
   }, T);
 
+  it('a sent broadcast with messages still held by its throttle offers to cancel the waiting ones', async () => {
+    const r = await o.api('POST', '/api/broadcasts', { name: 'Trickle', segmentId: ids.segment, channel: 'email', topic: 'marketing', variants: [{ id: 'A', templates: { email: ids.a } }], throttlePerMinute: 1 });
+    expect(r.status).toBe(201);
+    expect((await o.api('POST', `/api/broadcasts/${r.body.id}/send`)).status).toBeLessThan(300);
+    await until('every message is planned', async () => {
+      await o.settle();
+      return (await o.api('GET', `/api/broadcasts/${r.body.id}`)).body.status === 'sent';
+    });
+    await page.goto(`${o.url}/broadcasts/${r.body.id}`);
+    await expectHeading(page, 'Trickle');
+    const stop = page.getByRole('button', { name: /^Cancel the \d+ waiting$/ });
+    await expect(stop).toBeVisibleSoon();
+    await stop.click();
+    await page.getByRole('dialog', { name: 'Cancel this broadcast?' }).getByRole('button', { name: 'Cancel broadcast' }).click();
+    await expect(page.locator('.subtitle .badge').first()).toHaveTextSoon('cancelled');
+    const b = (await o.api('GET', `/api/broadcasts/${r.body.id}`)).body;
+    expect(b.messages.cancelled).toBeGreaterThan(0);
+    expect((b.messages.queued ?? 0) + (b.messages.deferred ?? 0)).toBe(0);
+  }, T);
+
   it('a viewer cannot compose: no buttons, a read-only form, and the API refuses', async () => {
     const draft = await o.api('POST', '/api/broadcasts', { name: 'Autumn draft', segmentId: ids.segment, channel: 'email', topic: 'marketing', variants: [{ id: 'A', templates: { email: ids.a } }] });
     expect(draft.status).toBe(201);
@@ -288,7 +308,7 @@ describe('dashboard broadcasts (sqlite, Chromium)', () => {
       return res.status;
     }, ids.segment);
     expect(r).toBe(403);
-    expect((await broadcasts()).map((b) => b.name).sort()).toEqual(['Autumn draft', 'Slow sale', 'Slow sale', 'Spring sale 2026']);
+    expect((await broadcasts()).map((b) => b.name).sort()).toEqual(['Autumn draft', 'Slow sale', 'Slow sale', 'Spring sale 2026', 'Trickle']);
   }, T);
 
   it('the list, the composer and the detail fit 390 px (no page-wide horizontal scroll)', async () => {
