@@ -21,12 +21,19 @@ const KNOWN_EVENTS = ['Order Completed', 'Product Added', 'Checkout Started', 'P
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 // Locations and custom computed properties, for the geo and computed rows: loaded once per page, not per split.
+// A failed load (an expired session, say) is not kept: the next editor asks again.
 let extras: Promise<{ locations: Named[]; customs: string[] }> | null = null;
 const loadExtras = () =>
   (extras ??= Promise.all([
-    get<{ locations: Named[] }>('/locations').then((r) => r.locations, () => []),
-    get<{ properties: { name: string }[] }>('/computed-properties').then((r) => r.properties.map((x) => `custom.${x.name}`), () => []),
-  ]).then(([locations, customs]) => ({ locations, customs })));
+    get<{ locations: Named[] }>('/locations').then((r) => r.locations),
+    get<{ properties: { name: string }[] }>('/computed-properties').then((r) => r.properties.map((x) => `custom.${x.name}`)),
+  ]).then(
+    ([locations, customs]) => ({ locations, customs }),
+    () => {
+      extras = null;
+      return { locations: [], customs: [] };
+    },
+  ));
 
 export function ConditionEditor({ id, value, onChange, errs, segments, lists }: { id: string; value: any; onChange: (c: unknown) => void; errs: RelErr[]; segments: Named[]; lists: Named[] }) {
   const trigger = value?.kind === 'trigger';
