@@ -168,7 +168,6 @@ export async function journeyRoutes(app: FastifyInstance, { journeys: svc }: { j
     const fromStarter = starters ? info.params.filter((p) => p.required && p.type === 'template' && missing(p.name)) : [];
     for (const p of info.params) if (p.required && missing(p.name) && !fromStarter.includes(p)) throw badRequest(`${p.name} is required (${p.description})`, p.name);
     const created: string[] = [];
-    let def;
     try {
       for (const p of fromStarter) {
         const st = STARTERS[key as PlaybookKey][p.name];
@@ -177,24 +176,21 @@ export async function journeyRoutes(app: FastifyInstance, { journeys: svc }: { j
         created.push(t.id);
         setPath(params, p.name, t.id);
       }
+      let def;
       try {
         def = (PLAYBOOKS[key as PlaybookKey] as (p: unknown) => ReturnType<(typeof PLAYBOOKS)['welcomeSeries']>)(params);
       } catch (e) {
         throw badRequest((e as Error).message, '(body)');
       }
+      const topics = await svc.messaging.settings.topics(w);
+      if (!topics.some((t) => t.id === def.topic)) {
+        await svc.messaging.settings.setTopics(w, [...topics, { id: def.topic, label: info.name, transactional: key === 'pickupReady' }]);
+      }
+      const journey = await cat.create(w, def);
+      reply.status(201);
+      return { ...journey, ...(created.length ? { starterTemplates: created } : {}) };
     } catch (e) {
       // Nothing half-made: starters created for an install that failed are archived again.
-      for (const id of created) await svc.messaging.templates.archive(w, id).catch(() => undefined);
-      throw e;
-    }
-    const topics = await svc.messaging.settings.topics(w);
-    if (!topics.some((t) => t.id === def.topic)) {
-      await svc.messaging.settings.setTopics(w, [...topics, { id: def.topic, label: info.name, transactional: key === 'pickupReady' }]);
-    }
-    reply.status(201);
-    try {
-      return { ...(await cat.create(w, def)), ...(created.length ? { starterTemplates: created } : {}) };
-    } catch (e) {
       for (const id of created) await svc.messaging.templates.archive(w, id).catch(() => undefined);
       throw e;
     }

@@ -208,6 +208,17 @@ export async function readTimeline(
 const NAME_TRAITS = ['first_name', 'last_name', 'name', 'firstName', 'lastName'] as const;
 
 /**
+ * A person's name from their traits, by the rule the name search uses in SQL: "first last" when both are set, else
+ * the name trait, else whichever of first / last there is; null when none is.
+ */
+export function displayName(traits: Record<string, unknown>): string | null {
+  const str = (k: string) => (typeof traits[k] === 'string' && (traits[k] as string).trim() ? (traits[k] as string).trim() : null);
+  const first = str('first_name') ?? str('firstName');
+  const last = str('last_name') ?? str('lastName');
+  return first && last ? `${first} ${last}` : (str('name') ?? first ?? last);
+}
+
+/**
  * Profiles whose identifier starts with the text (emails and ids, case-insensitive), then profiles whose name
  * (first name, last name, "first last" or the name trait, or any word of it) starts with it. Names are read from the traits JSON at
  * query time: no index to keep in step with every trait write, at the cost of a scan of the workspace's profiles (fine for interactive search up to a few hundred thousand profiles; see docs/operations.md).

@@ -8,6 +8,7 @@ import { type Deps, dependencies, topoOrder } from './deps.ts';
 import type { SegmentEngine } from './engine.ts';
 import { type Explanation, evaluate, explain } from './evaluate.ts';
 import { loadFacts } from './load.ts';
+import { displayName } from '../profiles/read.ts';
 
 export interface SegmentInput {
   name: string;
@@ -173,7 +174,7 @@ export async function segmentMembers(store: Store, engine: SegmentEngine, ws: st
     const now = engine.now();
     why = new Map([...facts].map(([pid, f]) => [pid, explain(def, f, now)]));
     for (const [pid, f] of facts) {
-      const n = personName(f.traits);
+      const n = displayName(f.traits);
       if (n) names.set(pid, n);
     }
   }
@@ -206,12 +207,4 @@ export async function segmentMembers(store: Store, engine: SegmentEngine, ws: st
     })),
     nextCursor: rows.length > opts.limit ? page[page.length - 1]!.profile_id : null,
   };
-}
-
-/** "Ann Lee" from Segment's name traits (first/last, name), or null. */
-function personName(traits: Record<string, unknown>): string | null {
-  const str = (k: string) => (typeof traits[k] === 'string' && (traits[k] as string).trim() ? (traits[k] as string).trim() : null);
-  const first = str('first_name') ?? str('firstName');
-  const last = str('last_name') ?? str('lastName');
-  return first || last ? [first, last].filter(Boolean).join(' ') : str('name');
 }
